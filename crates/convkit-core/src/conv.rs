@@ -1,0 +1,206 @@
+//! Convolution executors. Both pad the image once with the shared padding mechanism and then run
+//! a "valid" convolution over the padded copy; they differ only in the loop around the kernel.
+
+use std::borrow::Cow;
+
+use crate::error::ConvError;
+use crate::geometry::{ConvGeometry, ConvParams};
+use crate::gemm::{gemm_packed, pack_a, NR};
+use crate::padding::pad_image;
+use crate::plan::{plan_conv, Algorithm, ConvPlan};
+use crate::simd::{F32x4, LANES};
+
+/// Validates, plans and runs a convolution. Returns the output and its shape.
+pub fn conv_forward(
+    input: &[f32],
+    input_shape: &[usize],
+    weight: &[f32],
+    weight_shape: &[usize],
+    bias: Option<&[f32]>,
+    params: &ConvParams,
+    algorithm: Algorithm,
+) -> Result<(Vec<f32>, Vec<usize>), ConvError> {
+    let g = ConvGeometry::new(input_shape, weight_shape, bias.map(<[f32]>::len), params)?;
+    if input.len() != g.input_len() {
+        return Err(ConvError::shape(format!(
+            "input data has {} elements but its shape {input_shape:?} needs {}",
+            input.len(),
+            g.input_len()
+        )));
+    }
+    if weight.len() != g.weight_len() {
+        return Err(ConvError::shape(format!(
+            "weight data has {} elements but its shape {weight_shape:?} needs {}",
+            weight.len(),
+            g.weight_len()
+        )));
+    }
+    let plan = plan_conv(&g, algorithm)?;
+    let mut output = vec![0.0; g.output_len()];
+    execute(&g, &plan, input, weight, bias, &mut output);
+    Ok((output, g.output_shape()))
+}
+
+/// Runs `plan` for a validated geometry; `output` has `g.output_len()` elements.
+pub fn execute(
+    g: &ConvGeometry,
+    plan: &ConvPlan,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    let weight = if g.flip { Cow::Owned(flip_kernels(weight, g.kernel_volume())) } else { Cow::Borrowed(weight) };
+    let image_len = g.in_channels * g.in_plane();
+    let out_image_len = g.out_channels * g.out_plane();
+    let mut padded = Vec::new();
+    let mut scratch = Scratch::default();
+    for n in 0..g.batch {
+        pad_image(
+            &input[n * image_len..(n + 1) * image_len],
+            g.in_channels,
+            g.in_size,
+            g.pad_before,
+            g.pad_after,
+            g.padding_mode,
+            &mut padded,
+        );
+        let out = &mut output[n * out_image_len..(n + 1) * out_image_len];
+        match plan {
+            ConvPlan::Direct => direct(g, &padded, &weight, bias, out),
+            ConvPlan::Im2col { column_block } => im2col_gemm(g, *column_block, &padded, &weight, bias, out, &mut scratch),
+        }
+    }
+}
+
+/// Reverses every kernel's taps: rotating by 180 degrees turns cross-correlation into convolution.
+fn flip_kernels(weight: &[f32], kernel_volume: usize) -> Vec<f32> {
+    weight.chunks_exact(kernel_volume).flat_map(|k| k.iter().rev().copied()).collect()
+}
+
+/// Offset of each kernel tap `(kd, kh, kw)` inside one padded channel plane.
+fn tap_offsets(g: &ConvGeometry) -> Vec<usize> {
+    let [_, ph, pw] = g.padded_size();
+    let mut offsets = Vec::with_capacity(g.kernel_volume());
+    for kd in 0..g.kernel[0] {
+        for kh in 0..g.kernel[1] {
+            for kw in 0..g.kernel[2] {
+                offsets.push(((kd * g.dilation[0]) * ph + kh * g.dilation[1]) * pw + kw * g.dilation[2]);
+            }
+        }
+    }
+    offsets
+}
+
+/// `y += a * x`, four lanes at a time.
+#[inline(always)]
+fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    let n = y.len();
+    let x = &x[..n];
+    let va = F32x4::splat(a);
+    let body = n - n % LANES;
+    for i in (0..body).step_by(LANES) {
+        F32x4::load(&y[i..]).mul_add(va, F32x4::load(&x[i..])).store(&mut y[i..]);
+    }
+    for i in body..n {
+        y[i] += a * x[i];
+    }
+}
+
+fn direct(g: &ConvGeometry, padded: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
+    let [_, ph, pw] = g.padded_size();
+    let padded_plane = g.padded_size().iter().product::<usize>();
+    let [od_n, oh_n, ow_n] = g.out_size;
+    let [sd, sh, sw] = g.stride;
+    let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
+    let taps = tap_offsets(g);
+    let out_plane = g.out_plane();
+    for co in 0..g.out_channels {
+        let group = co / cout_g;
+        let out_c = &mut out[co * out_plane..(co + 1) * out_plane];
+        out_c.fill(bias.map_or(0.0, |b| b[co]));
+        for ci in 0..cin_g {
+            let src = &padded[(group * cin_g + ci) * padded_plane..][..padded_plane];
+            let w = &weight[(co * cin_g + ci) * taps.len()..][..taps.len()];
+            for (&wv, &tap) in w.iter().zip(&taps) {
+                for od in 0..od_n {
+                    for oh in 0..oh_n {
+                        let base = (od * sd * ph + oh * sh) * pw + tap;
+                        let row = &mut out_c[(od * oh_n + oh) * ow_n..][..ow_n];
+                        if sw == 1 {
+                            axpy(row, wv, &src[base..]);
+                        } else {
+                            for (ow, y) in row.iter_mut().enumerate() {
+                                *y += wv * src[base + ow * sw];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    a_packed: Vec<f32>,
+    b_packed: Vec<f32>,
+}
+
+fn im2col_gemm(
+    g: &ConvGeometry,
+    column_block: usize,
+    padded: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    scratch: &mut Scratch,
+) {
+    let [_, ph, pw] = g.padded_size();
+    let padded_plane = g.padded_size().iter().product::<usize>();
+    let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
+    let taps = tap_offsets(g);
+    // Row k of the im2col matrix reads input channel k / taps at tap k % taps.
+    let row_offsets: Vec<usize> =
+        (0..cin_g).flat_map(|ci| taps.iter().map(move |&t| ci * padded_plane + t)).collect();
+    let k = row_offsets.len();
+    // Column p (an output position) starts at this offset in the padded plane.
+    let mut column_offsets = Vec::with_capacity(g.out_plane());
+    for od in 0..g.out_size[0] {
+        for oh in 0..g.out_size[1] {
+            for ow in 0..g.out_size[2] {
+                column_offsets.push((od * g.stride[0] * ph + oh * g.stride[1]) * pw + ow * g.stride[2]);
+            }
+        }
+    }
+    let out_plane = g.out_plane();
+    for group in 0..g.groups {
+        let src = &padded[group * cin_g * padded_plane..(group + 1) * cin_g * padded_plane];
+        pack_a(&weight[group * cout_g * k..(group + 1) * cout_g * k], cout_g, k, &mut scratch.a_packed);
+        let group_bias = bias.map(|b| &b[group * cout_g..(group + 1) * cout_g]);
+        let out_g = &mut out[group * cout_g * out_plane..(group + 1) * cout_g * out_plane];
+        for p0 in (0..out_plane).step_by(column_block) {
+            let cols = column_block.min(out_plane - p0);
+            pack_columns(src, &row_offsets, &column_offsets[p0..p0 + cols], &mut scratch.b_packed);
+            gemm_packed(cout_g, cols, k, &scratch.a_packed, &scratch.b_packed, group_bias, &mut out_g[p0..], out_plane);
+        }
+    }
+}
+
+/// im2col straight into GEMM B panels: element (k, p) is `src[row_offsets[k] + column_offsets[p]]`,
+/// stored at `[p / NR][k][p % NR]`; the last panel is zero-filled.
+fn pack_columns(src: &[f32], row_offsets: &[usize], column_offsets: &[usize], dst: &mut Vec<f32>) {
+    let k = row_offsets.len();
+    let panels = column_offsets.len().div_ceil(NR);
+    dst.clear();
+    dst.resize(panels * k * NR, 0.0);
+    for (panel, cols) in column_offsets.chunks(NR).enumerate() {
+        let dst_panel = &mut dst[panel * k * NR..(panel + 1) * k * NR];
+        for (kk, &row) in row_offsets.iter().enumerate() {
+            let dst_row = &mut dst_panel[kk * NR..kk * NR + cols.len()];
+            for (d, &col) in dst_row.iter_mut().zip(cols) {
+                *d = src[row + col];
+            }
+        }
+    }
+}

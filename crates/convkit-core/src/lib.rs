@@ -1,0 +1,18 @@
+//! convkit-core: the math of convkit, pure Rust and free of wasm specifics. Shapes and validation
+//! (`geometry`), the shared padding mechanism (`padding`), the vector type (`simd`), the GEMM
+//! microkernel and packing (`gemm`), the planner (`plan`) and the executors (`conv`).
+
+pub mod conv;
+pub mod error;
+pub mod gemm;
+pub mod geometry;
+pub mod padding;
+pub mod plan;
+pub mod reference;
+pub mod simd;
+
+pub use conv::conv_forward;
+pub use error::{ConvError, ErrorCode};
+pub use geometry::{ConvGeometry, ConvParams};
+pub use padding::PaddingMode;
+pub use plan::{plan_conv, Algorithm, ConvPlan};

@@ -1,0 +1,150 @@
+//! The one padding mechanism every op shares: a padded coordinate maps back to a source index
+//! (or to nothing, for zeros), and `pad_image` materializes a padded copy with that map.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaddingMode {
+    Zeros,
+    /// Mirror without repeating the edge (PyTorch reflect, OpenCV REFLECT_101, scipy 'mirror').
+    Reflect,
+    /// Mirror repeating the edge (OpenCV REFLECT, scipy 'reflect', numpy 'symmetric').
+    Symmetric,
+    Replicate,
+    Circular,
+}
+
+impl PaddingMode {
+    pub fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            0 => PaddingMode::Zeros,
+            1 => PaddingMode::Reflect,
+            2 => PaddingMode::Symmetric,
+            3 => PaddingMode::Replicate,
+            4 => PaddingMode::Circular,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PaddingMode::Zeros => "zeros",
+            PaddingMode::Reflect => "reflect",
+            PaddingMode::Symmetric => "symmetric",
+            PaddingMode::Replicate => "replicate",
+            PaddingMode::Circular => "circular",
+        }
+    }
+
+    /// Largest padding on one side this mode accepts for an axis of length `n` (PyTorch's limits:
+    /// reflect needs pad < n; circular, and by analogy symmetric, need pad <= n).
+    pub fn max_pad(self, n: usize) -> usize {
+        match self {
+            PaddingMode::Zeros | PaddingMode::Replicate => usize::MAX,
+            PaddingMode::Reflect => n.saturating_sub(1),
+            PaddingMode::Symmetric | PaddingMode::Circular => n,
+        }
+    }
+
+    /// Source index for coordinate `i` of an axis of length `n` (`i` may lie outside 0..n).
+    #[inline]
+    pub fn source_index(self, i: isize, n: usize) -> Option<usize> {
+        let n_i = n as isize;
+        if (0..n_i).contains(&i) {
+            return Some(i as usize);
+        }
+        match self {
+            PaddingMode::Zeros => None,
+            PaddingMode::Replicate => Some(i.clamp(0, n_i - 1) as usize),
+            PaddingMode::Circular => Some(i.rem_euclid(n_i) as usize),
+            PaddingMode::Reflect => {
+                if n == 1 {
+                    return Some(0);
+                }
+                let period = 2 * (n_i - 1);
+                let j = i.rem_euclid(period);
+                Some(if j < n_i { j } else { period - j } as usize)
+            }
+            PaddingMode::Symmetric => {
+                let period = 2 * n_i;
+                let j = i.rem_euclid(period);
+                Some(if j < n_i { j } else { period - 1 - j } as usize)
+            }
+        }
+    }
+}
+
+/// Pads a `[channels, d, h, w]` block to `[channels, d+pd, h+ph, w+pw]`.
+pub fn pad_image(
+    src: &[f32],
+    channels: usize,
+    size: [usize; 3],
+    pad_before: [usize; 3],
+    pad_after: [usize; 3],
+    mode: PaddingMode,
+    dst: &mut Vec<f32>,
+) {
+    let padded = [
+        size[0] + pad_before[0] + pad_after[0],
+        size[1] + pad_before[1] + pad_after[1],
+        size[2] + pad_before[2] + pad_after[2],
+    ];
+    let plane = size[0] * size[1] * size[2];
+    let padded_plane = padded[0] * padded[1] * padded[2];
+    dst.clear();
+    dst.resize(channels * padded_plane, 0.0);
+    // The column map is the same for every row: compute it once.
+    let col_map: Vec<Option<usize>> = (0..padded[2])
+        .map(|x| mode.source_index(x as isize - pad_before[2] as isize, size[2]))
+        .collect();
+    for c in 0..channels {
+        let src_c = &src[c * plane..(c + 1) * plane];
+        let dst_c = &mut dst[c * padded_plane..(c + 1) * padded_plane];
+        for z in 0..padded[0] {
+            let sz = mode.source_index(z as isize - pad_before[0] as isize, size[0]);
+            for y in 0..padded[1] {
+                let sy = mode.source_index(y as isize - pad_before[1] as isize, size[1]);
+                let (Some(sz), Some(sy)) = (sz, sy) else { continue };
+                let src_row = &src_c[(sz * size[1] + sy) * size[2]..][..size[2]];
+                let dst_row = &mut dst_c[(z * padded[1] + y) * padded[2]..][..padded[2]];
+                dst_row[pad_before[2]..pad_before[2] + size[2]].copy_from_slice(src_row);
+                for x in (0..pad_before[2]).chain(pad_before[2] + size[2]..padded[2]) {
+                    if let Some(sx) = col_map[x] {
+                        dst_row[x] = src_row[sx];
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extend(mode: PaddingMode, n: usize, lo: isize, hi: isize) -> Vec<Option<usize>> {
+        (lo..hi).map(|i| mode.source_index(i, n)).collect()
+    }
+
+    #[test]
+    fn modes_match_numpy_pad_conventions() {
+        // numpy.pad([0,1,2,3], 3, mode) for each mode, written as source indices.
+        let s = |v: &[usize]| v.iter().map(|&i| Some(i)).collect::<Vec<_>>();
+        assert_eq!(extend(PaddingMode::Reflect, 4, -3, 7), s(&[3, 2, 1, 0, 1, 2, 3, 2, 1, 0]));
+        assert_eq!(extend(PaddingMode::Symmetric, 4, -3, 7), s(&[2, 1, 0, 0, 1, 2, 3, 3, 2, 1]));
+        assert_eq!(extend(PaddingMode::Replicate, 4, -3, 7), s(&[0, 0, 0, 0, 1, 2, 3, 3, 3, 3]));
+        assert_eq!(extend(PaddingMode::Circular, 4, -3, 7), s(&[1, 2, 3, 0, 1, 2, 3, 0, 1, 2]));
+        assert_eq!(extend(PaddingMode::Zeros, 2, -1, 3), vec![None, Some(0), Some(1), None]);
+        assert_eq!(extend(PaddingMode::Reflect, 1, -2, 3), s(&[0, 0, 0, 0, 0]));
+    }
+
+    #[test]
+    fn pad_image_pads_every_axis() {
+        // 1 channel, 1x2x3 -> pad h by (1,0) and w by (0,2) with replicate.
+        let src = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let mut dst = Vec::new();
+        pad_image(&src, 1, [1, 2, 3], [0, 1, 0], [0, 0, 2], PaddingMode::Replicate, &mut dst);
+        assert_eq!(
+            dst,
+            vec![1.0, 2.0, 3.0, 3.0, 3.0, 1.0, 2.0, 3.0, 3.0, 3.0, 4.0, 5.0, 6.0, 6.0, 6.0]
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! The one vector type kernels are written against: four f32 lanes. On wasm32 built with
+//! `-C target-feature=+simd128` it is a SIMD128 register; everywhere else (the scalar wasm build and
+//! the native test build) it is four plain floats, so both builds run the same kernel code.
+//! Gated with `cfg`, not `#[target_feature]`, so the scalar wasm binary contains no SIMD opcode.
+
+pub const LANES: usize = 4;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use core::arch::wasm32::*;
+
+    #[derive(Clone, Copy)]
+    pub struct F32x4(v128);
+
+    impl F32x4 {
+        #[inline(always)]
+        pub fn zero() -> Self {
+            F32x4(f32x4_splat(0.0))
+        }
+        #[inline(always)]
+        pub fn splat(v: f32) -> Self {
+            F32x4(f32x4_splat(v))
+        }
+        /// Loads `s[0..4]`.
+        #[inline(always)]
+        pub fn load(s: &[f32]) -> Self {
+            assert!(s.len() >= 4);
+            // SAFETY: bounds checked above; v128_load has no alignment requirement.
+            F32x4(unsafe { v128_load(s.as_ptr() as *const v128) })
+        }
+        /// Stores into `s[0..4]`.
+        #[inline(always)]
+        pub fn store(self, s: &mut [f32]) {
+            assert!(s.len() >= 4);
+            // SAFETY: bounds checked above; v128_store has no alignment requirement.
+            unsafe { v128_store(s.as_mut_ptr() as *mut v128, self.0) }
+        }
+        #[inline(always)]
+        pub fn add(self, o: Self) -> Self {
+            F32x4(f32x4_add(self.0, o.0))
+        }
+        /// `self + a * b` (two instructions: SIMD128 has no fused multiply-add).
+        #[inline(always)]
+        pub fn mul_add(self, a: Self, b: Self) -> Self {
+            F32x4(f32x4_add(self.0, f32x4_mul(a.0, b.0)))
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod imp {
+    #[derive(Clone, Copy)]
+    pub struct F32x4([f32; 4]);
+
+    impl F32x4 {
+        #[inline(always)]
+        pub fn zero() -> Self {
+            F32x4([0.0; 4])
+        }
+        #[inline(always)]
+        pub fn splat(v: f32) -> Self {
+            F32x4([v; 4])
+        }
+        #[inline(always)]
+        pub fn load(s: &[f32]) -> Self {
+            F32x4([s[0], s[1], s[2], s[3]])
+        }
+        #[inline(always)]
+        pub fn store(self, s: &mut [f32]) {
+            s[..4].copy_from_slice(&self.0);
+        }
+        #[inline(always)]
+        pub fn add(self, o: Self) -> Self {
+            F32x4(std::array::from_fn(|i| self.0[i] + o.0[i]))
+        }
+        #[inline(always)]
+        pub fn mul_add(self, a: Self, b: Self) -> Self {
+            F32x4(std::array::from_fn(|i| self.0[i] + a.0[i] * b.0[i]))
+        }
+    }
+}
+
+pub use imp::F32x4;
+
+/// True when this build's `F32x4` is a SIMD register.
+pub const IS_SIMD: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_compute_elementwise() {
+        let a = F32x4::load(&[1.0, 2.0, 3.0, 4.0]);
+        let b = F32x4::load(&[0.5, 0.5, 2.0, -1.0]);
+        let mut out = [0.0; 4];
+        F32x4::splat(1.0).mul_add(a, b).add(F32x4::zero()).store(&mut out);
+        assert_eq!(out, [1.5, 2.0, 7.0, -3.0]);
+    }
+}

@@ -1,0 +1,83 @@
+//! Every algorithm against the naive reference over a broad, seeded table of random problems.
+
+use convkit_core::reference::conv_reference;
+use convkit_core::{conv_forward, Algorithm, ConvParams, PaddingMode};
+
+/// Small deterministic generator (xorshift) so failures reproduce.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + (self.next() % (hi - lo + 1) as u64) as usize
+    }
+    fn float(&mut self) -> f32 {
+        (self.next() % 2001) as f32 / 1000.0 - 1.0
+    }
+}
+
+const MODES: [PaddingMode; 5] = [
+    PaddingMode::Zeros,
+    PaddingMode::Reflect,
+    PaddingMode::Symmetric,
+    PaddingMode::Replicate,
+    PaddingMode::Circular,
+];
+
+#[test]
+fn every_algorithm_matches_the_reference() {
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    let mut checked = 0;
+    while checked < 400 {
+        let dims = rng.range(1, 3);
+        let groups = rng.range(1, 3);
+        let cin = groups * rng.range(1, 3);
+        let cout = groups * rng.range(1, 5);
+        let mut params = ConvParams::new(dims);
+        params.groups = groups;
+        params.padding_mode = MODES[rng.range(0, 4)];
+        params.flip = rng.range(0, 1) == 1;
+        let mut input_shape = vec![rng.range(1, 2), cin];
+        let mut weight_shape = vec![cout, cin / groups];
+        for a in 0..dims {
+            let size = if dims == 3 { rng.range(2, 7) } else { rng.range(3, 13) };
+            input_shape.push(size);
+            weight_shape.push(rng.range(1, 4));
+            params.stride[a] = rng.range(1, 3);
+            params.dilation[a] = rng.range(1, 2);
+            params.pad_before[a] = rng.range(0, 2);
+            params.pad_after[a] = rng.range(0, 2);
+        }
+        let input: Vec<f32> = (0..input_shape.iter().product()).map(|_| rng.float()).collect();
+        let weight: Vec<f32> = (0..weight_shape.iter().product()).map(|_| rng.float()).collect();
+        let bias: Option<Vec<f32>> = (rng.range(0, 1) == 1).then(|| (0..cout).map(|_| rng.float()).collect());
+        // Invalid combinations (kernel too large, reflect pad too wide) are covered elsewhere.
+        let Ok((direct, shape)) = conv_forward(&input, &input_shape, &weight, &weight_shape, bias.as_deref(), &params, Algorithm::Direct) else {
+            continue;
+        };
+        let want = conv_reference(&input, &input_shape, &weight, &weight_shape, bias.as_deref(), &params);
+        let (gemm, _) = conv_forward(&input, &input_shape, &weight, &weight_shape, bias.as_deref(), &params, Algorithm::Im2col).unwrap();
+        assert_eq!(want.len(), shape.iter().product::<usize>());
+        for (name, got) in [("direct", &direct), ("im2col", &gemm)] {
+            for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-5 * (1.0 + w.abs()) * 10.0,
+                    "{name} differs at {i}: {g} vs {w}; input {input_shape:?} weight {weight_shape:?} {params:?}"
+                );
+            }
+        }
+        checked += 1;
+    }
+}
+
+#[test]
+fn data_length_must_match_shape() {
+    let params = ConvParams::new(2);
+    let err = conv_forward(&[0.0; 8], &[1, 1, 3, 3], &[0.0; 4], &[1, 1, 2, 2], None, &params, Algorithm::Auto)
+        .unwrap_err();
+    assert!(err.message.contains("input data has 8 elements"), "{}", err.message);
+}

@@ -1,0 +1,66 @@
+/** Convolution in plain TypeScript: pad once with the shared padding map, then accumulate each
+ * kernel tap into whole output rows (the same loop structure as the Rust direct executor). */
+
+import type { ConvProblem } from '../../api/problem.js';
+import { padImage } from './padding.js';
+
+/** Lifts per-axis values to three spatial axes (D, H, W) by prepending `fill`. */
+function lift(values: readonly number[], fill: number): number[] {
+  return [...Array(3 - values.length).fill(fill), ...values];
+}
+
+export function convJs(p: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array {
+  const [batch, channels, ...spatial] = p.inputShape;
+  const [outChannels, inPerGroup, ...kernelSpatial] = p.weightShape;
+  const size = lift(spatial, 1);
+  const kernel = lift(kernelSpatial, 1);
+  const out = lift(p.outputShape.slice(2), 1);
+  const stride = lift(p.stride, 1);
+  const dilation = lift(p.dilation, 1);
+  const before = lift(p.padBefore, 0);
+  const after = lift(p.padAfter, 0);
+  const ph = size[1] + before[1] + after[1];
+  const pw = size[2] + before[2] + after[2];
+  const paddedPlane = (size[0] + before[0] + after[0]) * ph * pw;
+  const inPlane = size[0] * size[1] * size[2];
+  const outPlane = out[0] * out[1] * out[2];
+  const taps = kernel[0] * kernel[1] * kernel[2];
+  const outPerGroup = outChannels / p.groups;
+
+  // Offset of each tap inside a padded plane; flipping reverses the tap order.
+  const tapOffset = new Int32Array(taps);
+  let t = 0;
+  for (let kd = 0; kd < kernel[0]; kd++)
+    for (let kh = 0; kh < kernel[1]; kh++)
+      for (let kw = 0; kw < kernel[2]; kw++)
+        tapOffset[p.flip ? taps - 1 - t++ : t++] = (kd * dilation[0] * ph + kh * dilation[1]) * pw + kw * dilation[2];
+
+  const result = new Float32Array(batch * outChannels * outPlane);
+  const [od, oh, ow] = out;
+  const [sd, sh, sw] = stride;
+  for (let n = 0; n < batch; n++) {
+    const image = input.subarray(n * channels * inPlane, (n + 1) * channels * inPlane);
+    const padded = padImage(image, channels, size, before, after, p.paddingMode);
+    for (let co = 0; co < outChannels; co++) {
+      const group = Math.floor(co / outPerGroup);
+      const outBase = (n * outChannels + co) * outPlane;
+      result.fill(bias ? bias[co] : 0, outBase, outBase + outPlane);
+      for (let ci = 0; ci < inPerGroup; ci++) {
+        const srcBase = (group * inPerGroup + ci) * paddedPlane;
+        const wBase = (co * inPerGroup + ci) * taps;
+        for (let k = 0; k < taps; k++) {
+          const wv = weight[wBase + k];
+          const tap = srcBase + tapOffset[k];
+          for (let z = 0; z < od; z++) {
+            for (let y = 0; y < oh; y++) {
+              const src = tap + (z * sd * ph + y * sh) * pw;
+              const dst = outBase + (z * oh + y) * ow;
+              for (let x = 0; x < ow; x++) result[dst + x] += wv * padded[src + x * sw];
+            }
+          }
+        }
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,59 @@
+import type { PaddingMode } from '../../api/problem.js';
+
+/** Source index for coordinate `i` of an axis of length `n`, or -1 for a zero. */
+export function sourceIndex(mode: PaddingMode, i: number, n: number): number {
+  if (i >= 0 && i < n) return i;
+  switch (mode) {
+    case 'zeros':
+      return -1;
+    case 'replicate':
+      return i < 0 ? 0 : n - 1;
+    case 'circular':
+      return ((i % n) + n) % n;
+    case 'reflect': {
+      if (n === 1) return 0;
+      const period = 2 * (n - 1);
+      const j = ((i % period) + period) % period;
+      return j < n ? j : period - j;
+    }
+    case 'symmetric': {
+      const period = 2 * n;
+      const j = ((i % period) + period) % period;
+      return j < n ? j : period - 1 - j;
+    }
+  }
+}
+
+/** Pads `channels` planes of `size` (D, H, W) into a new array of the padded size. */
+export function padImage(
+  src: Float32Array,
+  channels: number,
+  size: readonly number[],
+  before: readonly number[],
+  after: readonly number[],
+  mode: PaddingMode,
+): Float32Array {
+  const [d, h, w] = size;
+  const pd = d + before[0] + after[0];
+  const ph = h + before[1] + after[1];
+  const pw = w + before[2] + after[2];
+  const dst = new Float32Array(channels * pd * ph * pw);
+  const cols = Int32Array.from({ length: pw }, (_, x) => sourceIndex(mode, x - before[2], w));
+  for (let c = 0; c < channels; c++) {
+    for (let z = 0; z < pd; z++) {
+      const sz = sourceIndex(mode, z - before[0], d);
+      if (sz < 0) continue;
+      for (let y = 0; y < ph; y++) {
+        const sy = sourceIndex(mode, y - before[1], h);
+        if (sy < 0) continue;
+        const srcRow = ((c * d + sz) * h + sy) * w;
+        const dstRow = ((c * pd + z) * ph + y) * pw;
+        for (let x = 0; x < pw; x++) {
+          const sx = cols[x];
+          if (sx >= 0) dst[dstRow + x] = src[srcRow + sx];
+        }
+      }
+    }
+  }
+  return dst;
+}

@@ -1,0 +1,61 @@
+/** The wasm backend: one of two builds of the same Rust crate (SIMD128 or scalar), each with its own
+ * wasm-bindgen glue so both can be loaded side by side. */
+
+import * as simdGlue from '../../../build/wasm/simd/convkit_wasm.js';
+import * as scalarGlue from '../../../build/wasm/scalar/convkit_wasm.js';
+import { ConvkitError } from '../../api/errors.js';
+import { ALGORITHMS, PADDING_MODES } from '../../api/problem.js';
+import type { Backend } from '../backend.js';
+
+export const WASM_FILES = { simd: 'convkit-simd.wasm', scalar: 'convkit-scalar.wasm' } as const;
+
+/** A minimal module using one SIMD128 instruction: validates only where SIMD is supported. */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+export function simdSupported(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+/** Errors from Rust arrive as `Error("<CODE>: <message>")`. */
+function toConvkitError(e: unknown): unknown {
+  const message = e instanceof Error ? e.message : String(e);
+  const match = /^([A-Z_]+): ([\s\S]*)$/.exec(message);
+  if (match && ConvkitError.isCode(match[1])) return new ConvkitError(match[1], match[2]);
+  return e;
+}
+
+const u32 = (v: readonly number[]) => Uint32Array.from(v);
+
+export async function createWasmBackend(simd: boolean, bytes: BufferSource): Promise<Backend> {
+  const glue = simd ? simdGlue : scalarGlue;
+  await glue.default({ module_or_path: bytes });
+  if (glue.simdEnabled() !== simd) {
+    throw new ConvkitError('UNSUPPORTED', `the ${simd ? 'SIMD' : 'scalar'} wasm file holds the other build`);
+  }
+  return {
+    kind: simd ? 'wasm-simd' : 'wasm',
+    conv(p, input, weight, bias) {
+      try {
+        return glue.conv(
+          input,
+          u32(p.inputShape),
+          weight,
+          u32(p.weightShape),
+          bias,
+          u32(p.stride),
+          u32(p.dilation),
+          u32(p.padBefore),
+          u32(p.padAfter),
+          PADDING_MODES.indexOf(p.paddingMode),
+          p.groups,
+          p.flip,
+          ALGORITHMS.indexOf(p.algorithm),
+        );
+      } catch (e) {
+        throw toConvkitError(e);
+      }
+    },
+  };
+}

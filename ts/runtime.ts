@@ -1,0 +1,68 @@
+/** Which backend runs a call: `init()` loads wasm once (SIMD, else scalar, else JS) and later
+ * calls resolve `backend` options against what it loaded. */
+
+import { unsupported } from './api/errors.js';
+import type { BackendName } from './api/conv-options.js';
+import type { Backend, BackendKind } from './backends/backend.js';
+import { jsBackend } from './backends/js/index.js';
+import { WASM_FILES, createWasmBackend, simdSupported } from './backends/wasm/index.js';
+import { readBytes } from './env.js';
+
+export const VERSION = '0.1.0';
+
+export interface InitOptions {
+  /** Where the `.wasm` files are (a directory URL). Default: next to this module. */
+  wasmBase?: string | URL;
+  /** `false` loads the scalar build even where SIMD works (to compare them). Default: detect. */
+  simd?: boolean;
+  /** `false` skips wasm entirely and runs everything on the JS backend. Default: true. */
+  wasm?: boolean;
+}
+
+export interface BackendInfo {
+  backend: BackendKind;
+  threads: number;
+  version: string;
+}
+
+let wasmBackend: Backend | undefined;
+let loading: Promise<void> | undefined;
+let initError: unknown;
+
+function defaultWasmBase(): URL {
+  return new URL('./', import.meta.url);
+}
+
+/** Loads the wasm module once; later calls are no-ops. Falls back to JS if wasm cannot load. */
+export function init(opts: InitOptions = {}): Promise<void> {
+  loading ??= (async () => {
+    if (opts.wasm === false || typeof WebAssembly !== 'object') return;
+    const base = new URL(opts.wasmBase ?? defaultWasmBase(), defaultWasmBase());
+    const candidates = opts.simd === false || !simdSupported() ? [false] : [true, false];
+    for (const simd of candidates) {
+      try {
+        const bytes = await readBytes(new URL(simd ? WASM_FILES.simd : WASM_FILES.scalar, base));
+        wasmBackend = await createWasmBackend(simd, bytes);
+        return;
+      } catch (e) {
+        initError = e;
+      }
+    }
+  })();
+  return loading;
+}
+
+export function backendInfo(): BackendInfo {
+  return { backend: (wasmBackend ?? jsBackend).kind, threads: 1, version: VERSION };
+}
+
+/** The backend for a call: the one asked for, or what `init()` picked. */
+export function resolveBackend(op: string, requested: BackendName | undefined): Backend {
+  if (requested === 'js') return jsBackend;
+  if (wasmBackend) return wasmBackend;
+  if (requested === 'wasm') {
+    const why = initError instanceof Error ? ` (loading failed: ${initError.message})` : ' (call `await init()` first)';
+    throw unsupported(`${op}: backend 'wasm' is not loaded${why}`);
+  }
+  return jsBackend;
+}
