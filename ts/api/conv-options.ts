@@ -1,7 +1,7 @@
 /** Option normalization and validation for every convolution entry point, in one place. Throws a
  * ConvkitError naming the argument before any work is done. */
 
-import { ConvkitError, invalid, mismatch, unsupported } from './errors.js';
+import { invalid, mismatch, unsupported } from './errors.js';
 import {
   ALGORITHMS,
   PADDING_MODES,
@@ -145,12 +145,17 @@ export function transposeChannels(data: Float32Array, batch: number, channels: n
   return out;
 }
 
-/** Validates and normalizes `op(x, w, opts)` for a convolution with `dims` spatial axes. */
-export function normalizeConv(op: string, dims: number, x: unknown, w: unknown, opts: unknown): ConvCall {
+/** `opts` as a record; anything but an object (or undefined) is an error. */
+export function optionsObject(op: string, opts: unknown): Record<string, unknown> {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
     throw invalid(`${op}: options must be an object, got ${fmt(opts)}`);
   }
-  const o = (opts ?? {}) as Record<string, unknown>;
+  return (opts ?? {}) as Record<string, unknown>;
+}
+
+/** Validates and normalizes `op(x, w, opts)` for a convolution with `dims` spatial axes. */
+export function normalizeConv(op: string, dims: number, x: unknown, w: unknown, opts: unknown): ConvCall {
+  const o = optionsObject(op, opts);
   for (const key of Object.keys(o)) {
     if (!CONV_OPTION_KEYS.has(key)) {
       throw invalid(`${op}: unknown option '${key}' (expected one of ${[...CONV_OPTION_KEYS].join(', ')})`);
@@ -266,8 +271,4 @@ export function finishConv(call: ConvCall, output: Float32Array): Tensor {
   }
   if (call.unbatched) shape = shape.slice(1);
   return { data, shape };
-}
-
-export function isConvkitError(e: unknown): e is ConvkitError {
-  return e instanceof ConvkitError;
 }

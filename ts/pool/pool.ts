@@ -3,7 +3,7 @@
  * A worker that dies or is aborted is replaced; its call rejects with a ConvkitError. */
 
 import * as Comlink from 'comlink';
-import { finishConv, normalizeConv, type ConvCall, type ConvOptions } from '../api/conv-options.js';
+import { finishConv, normalizeConv, optionsObject, type ConvCall, type ConvOptions } from '../api/conv-options.js';
 import { ConvkitError, invalid } from '../api/errors.js';
 import { product, type Tensor } from '../api/tensor.js';
 import { coreCount } from '../env.js';
@@ -131,9 +131,9 @@ export async function createPool(opts: PoolOptions = {}): Promise<Pool> {
     }
   }
 
-  async function conv(op: string, dims: number, x: Tensor, weight: Tensor, opts: PoolConvOptions = {}): Promise<Tensor> {
+  async function conv(op: string, dims: number, x: Tensor, weight: Tensor, opts?: PoolConvOptions): Promise<Tensor> {
     if (terminated) throw new ConvkitError('UNSUPPORTED', `${op}: the pool was terminated`);
-    const { signal, transfer, ...convOpts } = opts;
+    const { signal, transfer, ...convOpts } = optionsObject(op, opts) as PoolConvOptions;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw invalid(`${op}: signal must be an AbortSignal`);
     }

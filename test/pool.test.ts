@@ -1,0 +1,128 @@
+// The worker pool: same numbers as a direct call however a call is split; aborts, crashes and a
+// terminated pool reject with ConvkitErrors instead of hanging.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitConv } from '../ts/pool/split.js';
+import type { ConvProblem } from '../ts/api/problem.js';
+import { DIST, loadConvkit, tensor, type Convkit } from './helpers.js';
+
+type Pool = Awaited<ReturnType<Convkit['createPool']>>;
+
+function problem(inputShape: number[], weightShape: number[], groups = 1): ConvProblem {
+  return {
+    inputShape,
+    weightShape,
+    outputShape: [inputShape[0], weightShape[0], ...inputShape.slice(2)],
+    stride: [1, 1],
+    dilation: [1, 1],
+    padBefore: [1, 1],
+    padAfter: [1, 1],
+    paddingMode: 'zeros',
+    groups,
+    flip: false,
+    algorithm: 'auto',
+    hasBias: false,
+  };
+}
+
+describe('splitConv', () => {
+  it('splits by batch when the batch covers every worker', () => {
+    const pieces = splitConv(problem([4, 16, 32, 32], [16, 16, 3, 3]), 2);
+    expect(pieces.map((p) => p.batch)).toEqual([[0, 2], [2, 4]]);
+    expect(pieces.every((p) => p.outChannels[1] === 16)).toBe(true);
+  });
+  it('splits output channels for one image', () => {
+    const pieces = splitConv(problem([1, 16, 32, 32], [33, 16, 3, 3]), 2);
+    expect(pieces.map((p) => p.outChannels)).toEqual([[0, 16], [16, 33]]);
+    expect(pieces.every((p) => p.inChannels[1] === 16 && p.groups === 1)).toBe(true);
+  });
+  it('splits whole groups for grouped convolutions', () => {
+    const pieces = splitConv(problem([1, 64, 64, 64], [128, 1, 3, 3], 64), 3);
+    expect(pieces.map((p) => [p.inChannels, p.outChannels, p.groups])).toEqual([
+      [[0, 21], [0, 42], 21],
+      [[21, 42], [42, 84], 21],
+      [[42, 64], [84, 128], 22],
+    ]);
+  });
+  it('keeps small calls whole', () => {
+    expect(splitConv(problem([2, 2, 8, 8], [2, 2, 3, 3]), 4)).toHaveLength(1);
+  });
+});
+
+describe('pool', () => {
+  let ck: Convkit;
+  let pool: Pool;
+  beforeAll(async () => {
+    ck = await loadConvkit('wasm-simd');
+    pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST });
+  });
+  afterAll(() => pool.terminate());
+
+  it.each([
+    ['batch split', [4, 8, 24, 24], [16, 8, 3, 3], { padding: 1, bias: new Float32Array(16).fill(0.5) }],
+    ['channel split', [1, 16, 40, 40], [24, 16, 3, 3], { padding: 'same', stride: 2 }],
+    ['group split', [1, 32, 64, 64], [64, 1, 3, 3], { groups: 32, padding: 1, paddingMode: 'reflect' }],
+    ['channels-last', [1, 40, 40, 16], [24, 16, 3, 3], { layout: 'channels-last', padding: 1 }],
+    ['unbatched', [16, 40, 40], [24, 16, 5, 5], { padding: 2, paddingMode: 'circular' }],
+  ] as const)('%s gives the same numbers as a direct call', async (_, xs, ws, opts) => {
+    const x = tensor([...xs], 3);
+    const w = tensor([...ws], 4);
+    const direct = ck.conv2d(x, w, { ...opts });
+    const pooled = await pool.conv2d(x, w, { ...opts });
+    expect(pooled.shape).toEqual(direct.shape);
+    expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
+  });
+
+  it('transfer: true moves the input buffer and still computes the right result', async () => {
+    const x = tensor([1, 4, 16, 16], 5);
+    const w = tensor([4, 4, 3, 3], 6);
+    const want = ck.conv2d(x, w);
+    const got = await pool.conv2d(x, w, { transfer: true });
+    expect(x.data.length).toBe(0); // detached
+    expect(Array.from(got.data)).toEqual(Array.from(want.data));
+  });
+
+  it('rejects with ABORTED when aborted, and keeps working', async () => {
+    const x = tensor([1, 64, 128, 128], 7);
+    const w = tensor([64, 64, 3, 3], 8);
+    const controller = new AbortController();
+    const call = pool.conv2d(x, w, { padding: 1, signal: controller.signal });
+    setTimeout(() => controller.abort(), 5);
+    await expect(call).rejects.toMatchObject({ code: 'ABORTED' });
+    const pre = new AbortController();
+    pre.abort();
+    await expect(pool.conv2d(x, w, { signal: pre.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    const small = tensor([1, 2, 8, 8]);
+    expect((await pool.conv2d(small, tensor([2, 2, 3, 3]))).shape).toEqual([1, 2, 6, 6]);
+  });
+
+  it('rejects every call after terminate()', async () => {
+    const other = await ck.createPool({ workers: 1, workerUrl: new URL('worker.js', DIST), wasmBase: DIST });
+    await other.terminate();
+    await expect(other.conv2d(tensor([1, 1, 4, 4]), tensor([1, 1, 3, 3]))).rejects.toMatchObject({ name: 'ConvkitError' });
+  });
+});
+
+describe('worker failures', () => {
+  it('a worker that crashes rejects its call with WORKER_FAILED and is replaced', async () => {
+    const ck = await loadConvkit('js');
+    const pool = await ck.createPool({ workers: 1, workerUrl: new URL('./crashing-worker.mjs', import.meta.url) });
+    const x = tensor([1, 1, 4, 4]);
+    const w = tensor([1, 1, 3, 3]);
+    await expect(pool.conv2d(x, w)).rejects.toMatchObject({ code: 'WORKER_FAILED' });
+    // The replacement starts and fails the same way: a rejection again, never a hang.
+    await expect(pool.conv2d(x, w)).rejects.toMatchObject({ code: 'WORKER_FAILED' });
+    await pool.terminate();
+  });
+
+  it('a worker script that cannot load rejects createPool', async () => {
+    const ck = await loadConvkit('js');
+    await expect(ck.createPool({ workers: 1, workerUrl: new URL('./no-such-worker.js', import.meta.url) })).rejects.toMatchObject({
+      code: 'WORKER_FAILED',
+    });
+  });
+
+  it('rejects a bad worker count', async () => {
+    const ck = await loadConvkit('js');
+    await expect(ck.createPool({ workers: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
