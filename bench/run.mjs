@@ -1,0 +1,88 @@
+// convkit benchmark: conv2d on wasm-SIMD vs wasm-scalar vs JS (and the pool of 2 workers) over
+// built-in shapes. Prints a table of median ms and GFLOP/s and writes bench/results/latest.json.
+//   node bench/run.mjs [--quick]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { QUICK_SHAPES, SHAPES } from './shapes.mjs';
+
+const quick = process.argv.includes('--quick');
+const shapes = quick ? QUICK_SHAPES : SHAPES;
+const reps = quick ? 2 : 5;
+
+// Separate module instances, so the SIMD and scalar builds are loaded side by side.
+const simd = await import('../dist/index.js?build=simd');
+const scalar = await import('../dist/index.js?build=scalar');
+await simd.init();
+await scalar.init({ simd: false });
+const pool = await simd.createPool({ workers: 2 });
+
+function randomTensor(shape, seed) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    data[i] = s / 2 ** 31 - 1;
+  }
+  return { data, shape };
+}
+
+async function median(fn) {
+  await fn(); // warm-up
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function maxRelDiff(a, b) {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+  return worst;
+}
+
+const runners = [
+  ['wasm-simd', (x, w, o) => simd.conv2d(x, w, o)],
+  ['wasm', (x, w, o) => scalar.conv2d(x, w, o)],
+  ['js', (x, w, o) => simd.conv2d(x, w, { ...o, backend: 'js' })],
+  ['pool(2)', (x, w, o) => pool.conv2d(x, w, o)],
+];
+
+const rows = [];
+for (const shape of shapes) {
+  const x = randomTensor(shape.x, 1);
+  const w = randomTensor(shape.w, 2);
+  const reference = simd.conv2d(x, w, { ...shape.opts, backend: 'js' });
+  const outPlane = reference.data.length;
+  const macs = outPlane * shape.w[1] * shape.w[2] * shape.w[3];
+  const row = { shape: shape.name, macs, results: {} };
+  for (const [name, run] of runners) {
+    const diff = maxRelDiff((await run(x, w, shape.opts)).data, reference.data);
+    if (!(diff < 1e-3)) throw new Error(`${name} disagrees with the JS backend on ${shape.name}: ${diff}`);
+    const ms = await median(() => run(x, w, shape.opts));
+    row.results[name] = { ms, gflops: (2 * macs) / (ms * 1e6) };
+  }
+  rows.push(row);
+}
+await pool.terminate();
+
+const header = ['shape', 'MMACs', ...runners.map(([n]) => `${n} ms (GFLOP/s)`), 'simd/js'];
+const table = rows.map((r) => [
+  r.shape,
+  (r.macs / 1e6).toFixed(1),
+  ...runners.map(([n]) => `${r.results[n].ms.toFixed(2)} (${r.results[n].gflops.toFixed(2)})`),
+  `${(r.results.js.ms / r.results['wasm-simd'].ms).toFixed(1)}x`,
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+console.log(`convkit ${simd.backendInfo().version} conv2d, median of ${reps} runs, node ${process.version}, single call (pool: 2 workers)`);
+console.log(line(header));
+console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+for (const t of table) console.log(line(t));
+
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, reps, rows }, null, 2));

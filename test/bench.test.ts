@@ -1,0 +1,18 @@
+// `npm run bench -- --quick` keeps working: it runs every backend, checks they agree, prints the
+// table and writes the JSON results.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+it('bench --quick prints a row per shape and writes results', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const out = execFileSync(process.execPath, ['bench/run.mjs', '--quick'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const rows = out.split('\n').filter((l) => /^\| S\d/.test(l));
+  expect(rows).toHaveLength(5);
+  const results = JSON.parse(readFileSync(new URL('../bench/results/latest.json', import.meta.url), 'utf8'));
+  expect(results.quick).toBe(true);
+  for (const row of results.rows) {
+    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
+  }
+});
