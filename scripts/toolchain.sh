@@ -51,6 +51,8 @@ ensure_cargo_tool() { # binary, crate, version
 ensure_node_modules() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing npm packages"
-    npm ci --no-audit --no-fund --loglevel=error
+    # Not `npm ci`: npm 11 leaves deno's foreign-platform optional packages out of the lock file and
+    # then refuses it; `npm install` installs the same locked versions.
+    npm install --no-audit --no-fund --loglevel=error
   fi
 }
