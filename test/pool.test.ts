@@ -121,6 +121,17 @@ describe('worker failures', () => {
     });
   });
 
+  it("rejects backend 'wasm' when the workers run JS", async () => {
+    const ck = await loadConvkit('js');
+    const pool = await ck.createPool({ workers: 1, workerUrl: new URL('worker.js', DIST), wasm: false });
+    expect(pool.info.backend).toBe('js');
+    await expect(pool.conv2d(tensor([1, 1, 4, 4]), tensor([1, 1, 3, 3]), { backend: 'wasm' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/^conv2d: backend 'wasm'/),
+    });
+    await pool.terminate();
+  });
+
   it('rejects a bad worker count', async () => {
     const ck = await loadConvkit('js');
     await expect(ck.createPool({ workers: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

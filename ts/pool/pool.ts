@@ -120,7 +120,12 @@ export async function createPool(opts: PoolOptions = {}): Promise<Pool> {
       if (!result.ok) throw new ConvkitError(result.code ?? 'WORKER_FAILED', result.message);
       return result.value;
     } catch (e) {
-      if (e instanceof ConvkitError && (e.code === 'ABORTED' || e.code === 'WORKER_FAILED')) {
+      // Wasm cannot be interrupted: an aborted call's worker is ended and replaced. Other calls
+      // queued on it were not aborted, so they fail as WORKER_FAILED.
+      if (e instanceof ConvkitError && e.code === 'ABORTED') {
+        worker.kill(new ConvkitError('WORKER_FAILED', 'worker restarted: another call running on it was aborted'));
+        replace(slot, worker);
+      } else if (e instanceof ConvkitError && e.code === 'WORKER_FAILED') {
         worker.kill(e);
         replace(slot, worker);
       }
@@ -138,6 +143,9 @@ export async function createPool(opts: PoolOptions = {}): Promise<Pool> {
       throw invalid(`${op}: signal must be an AbortSignal`);
     }
     const call = normalizeConv(op, dims, x, weight, convOpts);
+    if (call.backend === 'wasm' && info?.backend === 'js') {
+      throw new ConvkitError('UNSUPPORTED', `${op}: backend 'wasm' is not loaded in the pool's workers`);
+    }
     const abortError = () => new ConvkitError('ABORTED', `${op}: aborted`);
     if (signal?.aborted) throw abortError();
     if (call.problem.inputShape[0] === 0) return finishConv(call, new Float32Array(0));
