@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the Rust core natively, then vitest (PyTorch fixtures on every backend and
-# the pool, errors, the wasm binaries, and the packaged library in Node, Deno and Chromium).
+# the pool, errors, peer vectors, the wasm binaries, and the packaged library in Node, Deno and
+# Chromium). Ends with one plain "N passed, N failed" line for the whole vitest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
@@ -8,4 +9,11 @@ source scripts/toolchain.sh
 log "cargo test (convkit-core, native)"
 cargo test --quiet -p convkit-core
 log "vitest"
-npx vitest run
+mkdir -p test/.scratch
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile=test/.scratch/vitest.json || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync("test/.scratch/vitest.json", "utf8"));
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+'
+exit $status
