@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 Comlink.expose(
   {
     init: async () => ({ backend: 'js', threads: 1, version: 'crashing' }),
-    conv: () => process.exit(3),
+    run: () => process.exit(3),
   },
   nodeEndpoint(parentPort),
 );

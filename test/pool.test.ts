@@ -1,14 +1,14 @@
 // The worker pool: same numbers as a direct call however a call is split; aborts, crashes and a
 // terminated pool reject with ConvkitErrors instead of hanging.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitConv } from '../ts/pool/split.js';
-import type { ConvProblem } from '../ts/api/problem.js';
+import { splitCall } from '../ts/pool/split.js';
+import type { OpCall } from '../ts/api/call.js';
 import { DIST, loadConvkit, tensor, type Convkit } from './helpers.js';
 
 type Pool = Awaited<ReturnType<Convkit['createPool']>>;
 
-function problem(inputShape: number[], weightShape: number[], groups = 1): ConvProblem {
-  return {
+function problem(inputShape: number[], weightShape: number[], groups = 1): OpCall {
+  const p = {
     inputShape,
     weightShape,
     outputShape: [inputShape[0], weightShape[0], ...inputShape.slice(2)],
@@ -19,24 +19,25 @@ function problem(inputShape: number[], weightShape: number[], groups = 1): ConvP
     paddingMode: 'zeros',
     groups,
     flip: false,
-    algorithm: 'auto',
+    algorithm: 'auto' as const,
     hasBias: false,
   };
+  return { op: 'conv2d', kind: 'conv', problem: p, arrays: [], activation: {} as never, backend: undefined, returnIndices: false };
 }
 
-describe('splitConv', () => {
+describe('splitCall', () => {
   it('splits by batch when the batch covers every worker', () => {
-    const pieces = splitConv(problem([4, 16, 32, 32], [16, 16, 3, 3]), 2);
+    const pieces = splitCall(problem([4, 16, 32, 32], [16, 16, 3, 3]), 2);
     expect(pieces.map((p) => p.batch)).toEqual([[0, 2], [2, 4]]);
     expect(pieces.every((p) => p.outChannels[1] === 16)).toBe(true);
   });
   it('splits output channels for one image', () => {
-    const pieces = splitConv(problem([1, 16, 32, 32], [33, 16, 3, 3]), 2);
+    const pieces = splitCall(problem([1, 16, 32, 32], [33, 16, 3, 3]), 2);
     expect(pieces.map((p) => p.outChannels)).toEqual([[0, 16], [16, 33]]);
     expect(pieces.every((p) => p.inChannels[1] === 16 && p.groups === 1)).toBe(true);
   });
   it('splits whole groups for grouped convolutions', () => {
-    const pieces = splitConv(problem([1, 64, 64, 64], [128, 1, 3, 3], 64), 3);
+    const pieces = splitCall(problem([1, 64, 64, 64], [128, 1, 3, 3], 64), 3);
     expect(pieces.map((p) => [p.inChannels, p.outChannels, p.groups])).toEqual([
       [[0, 21], [0, 42], 21],
       [[21, 42], [42, 84], 21],
@@ -44,7 +45,7 @@ describe('splitConv', () => {
     ]);
   });
   it('keeps small calls whole', () => {
-    expect(splitConv(problem([2, 2, 8, 8], [2, 2, 3, 3]), 4)).toHaveLength(1);
+    expect(splitCall(problem([2, 2, 8, 8], [2, 2, 3, 3]), 4)).toHaveLength(1);
   });
 });
 

@@ -3,31 +3,29 @@
 
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { runBackend } from '../ts/api/call.js';
 import { ConvkitError } from '../ts/api/errors.js';
 import { importNode, isNode } from '../ts/env.js';
-import type { WorkerApi, WorkerResult } from '../ts/pool/protocol.js';
+import type { WorkerApi } from '../ts/pool/protocol.js';
 import { backendInfo, init, resolveBackend } from '../ts/runtime.js';
-
-function capture<T>(run: () => T): WorkerResult<T> {
-  try {
-    return { ok: true, value: run() };
-  } catch (e) {
-    return {
-      ok: false,
-      code: e instanceof ConvkitError ? e.code : undefined,
-      message: e instanceof Error ? e.message : String(e),
-    };
-  }
-}
 
 const api: WorkerApi = {
   async init(opts) {
     await init(opts);
     return backendInfo();
   },
-  conv(problem, input, weight, bias, backend) {
-    const result = capture(() => resolveBackend('pool', backend).conv(problem, input, weight, bias));
-    return result.ok ? Comlink.transfer(result, [result.value.buffer]) : result;
+  run(kind, problem, arrays, backend) {
+    try {
+      const value = runBackend(resolveBackend('worker', backend), kind, problem, arrays);
+      const buffers = [value.output.buffer, ...(value.indices ? [value.indices.buffer] : [])];
+      return Comlink.transfer({ ok: true, value }, buffers);
+    } catch (e) {
+      return {
+        ok: false,
+        code: e instanceof ConvkitError ? e.code : undefined,
+        message: e instanceof Error ? e.message : String(e),
+      };
+    }
   },
 };
 

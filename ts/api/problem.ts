@@ -49,3 +49,46 @@ export function maxPadding(mode: PaddingMode, n: number): number {
       return Infinity;
   }
 }
+
+export interface ConvTransposeProblem {
+  /** `[N, Cin, ...spatial]` */
+  inputShape: number[];
+  /** `[Cin, Cout / groups, ...kernel]` */
+  weightShape: number[];
+  outputShape: number[];
+  stride: number[];
+  padding: number[];
+  outputPadding: number[];
+  dilation: number[];
+  groups: number;
+  hasBias: boolean;
+}
+
+export type PoolKind = 'max' | 'min' | 'avg';
+
+export interface PoolProblem {
+  kind: PoolKind;
+  inputShape: number[];
+  outputShape: number[];
+  kernel: number[];
+  stride: number[];
+  padding: number[];
+  dilation: number[];
+  ceilMode: boolean;
+  countIncludePad: boolean;
+  divisorOverride: number | undefined;
+}
+
+/** PyTorch's pooling output length, including ceil mode's rule that the last window must start
+ * inside the input or its left padding. */
+export function poolOutputLength(input: number, kernel: number, stride: number, pad: number, dilation: number, ceilMode: boolean): number {
+  const span = input + 2 * pad - dilation * (kernel - 1) - 1;
+  let out = (ceilMode ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+  if (ceilMode && (out - 1) * stride >= input + pad) out--;
+  return out;
+}
+
+/** Output length of a transposed convolution: `(I-1)*S - 2P + D*(K-1) + A + 1`. */
+export function transposeOutputLength(input: number, kernel: number, stride: number, pad: number, dilation: number, outputPadding: number): number {
+  return (input - 1) * stride - 2 * pad + dilation * (kernel - 1) + outputPadding + 1;
+}

@@ -19,6 +19,17 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/** Marks a tensor that carries only a shape (for the shape and cost functions): its data is not read. */
+const SHAPE_ONLY = Symbol('convkit shape only');
+
+export function shapeOnly(shape: number[]): Tensor {
+  return Object.assign({ data: new Float32Array(0), shape }, { [SHAPE_ONLY]: true });
+}
+
+export function isShapeOnly(t: Tensor): boolean {
+  return (t as { [SHAPE_ONLY]?: boolean })[SHAPE_ONLY] === true;
+}
+
 /** Checks that `value` is a tensor named `name` of one of the given ranks and returns it. */
 export function checkTensor(op: string, name: string, value: unknown, ranks: readonly number[]): Tensor {
   const t = value as Partial<Tensor> | null | undefined;
@@ -35,7 +46,7 @@ export function checkTensor(op: string, name: string, value: unknown, ranks: rea
       `${op}: ${name} must have ${ranks.join(' or ')} dimensions, got ${t.shape.length} (shape [${t.shape.join(', ')}])`,
     );
   }
-  if (t.data.length !== product(t.shape)) {
+  if (t.data.length !== product(t.shape) && !isShapeOnly(t as Tensor)) {
     throw mismatch(
       `${op}: ${name}.data has ${t.data.length} elements but shape [${t.shape.join(', ')}] needs ${product(t.shape)}`,
     );

@@ -3,15 +3,28 @@
  * A worker that dies or is aborted is replaced; its call rejects with a ConvkitError. */
 
 import * as Comlink from 'comlink';
-import { finishConv, normalizeConv, optionsObject, type ConvCall, type ConvOptions } from '../api/conv-options.js';
+import { finishCall, type CallResult, type OpCall } from '../api/call.js';
+import {
+  depthwiseCall,
+  pointwiseCall,
+  separableCalls,
+  sepFilterCalls,
+  type SeparableConvOptions,
+  type SepFilterOptions,
+} from '../api/composites.js';
+import { normalizeConv, type ConvOptions } from '../api/conv-options.js';
 import { ConvkitError, invalid } from '../api/errors.js';
+import { optionsObject } from '../api/options.js';
+import { normalizeGlobalPool, normalizePool, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
 import { product, type Tensor } from '../api/tensor.js';
+import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
+import type { PoolOutput } from '../backends/backend.js';
 import { coreCount } from '../env.js';
 import type { BackendInfo, InitOptions } from '../runtime.js';
-import { pieceInputs, pieceProblem, placePieceOutput, splitConv, type ConvPiece } from './split.js';
+import { pieceArgs, placePiece, splitCall, type Piece } from './split.js';
 import { WorkerHandle } from './worker-handle.js';
 
-export interface PoolOptions extends InitOptions {
+export interface CreatePoolOptions extends InitOptions {
   /** Number of workers. Default: the number of cores. */
   workers?: number;
   /** URL of convkit's worker script. Default: `worker.js` next to this module. */
@@ -25,15 +38,36 @@ export interface PoolCallOptions {
   transfer?: boolean;
 }
 
-export type PoolConvOptions = ConvOptions & PoolCallOptions;
+type WithCall<O> = O & PoolCallOptions;
+type Indexed = { output: Tensor; indices: Int32Array };
 
+/** Every op of the library as an async method running in the workers; options add `signal` and
+ * `transfer`. */
 export interface Pool {
   readonly size: number;
   /** The backend the workers loaded. */
   readonly info: BackendInfo;
-  conv1d(x: Tensor, weight: Tensor, opts?: PoolConvOptions): Promise<Tensor>;
-  conv2d(x: Tensor, weight: Tensor, opts?: PoolConvOptions): Promise<Tensor>;
-  conv3d(x: Tensor, weight: Tensor, opts?: PoolConvOptions): Promise<Tensor>;
+  conv1d(x: Tensor, weight: Tensor, opts?: WithCall<ConvOptions>): Promise<Tensor>;
+  conv2d(x: Tensor, weight: Tensor, opts?: WithCall<ConvOptions>): Promise<Tensor>;
+  conv3d(x: Tensor, weight: Tensor, opts?: WithCall<ConvOptions>): Promise<Tensor>;
+  convTranspose1d(x: Tensor, weight: Tensor, opts?: WithCall<ConvTransposeOptions>): Promise<Tensor>;
+  convTranspose2d(x: Tensor, weight: Tensor, opts?: WithCall<ConvTransposeOptions>): Promise<Tensor>;
+  convTranspose3d(x: Tensor, weight: Tensor, opts?: WithCall<ConvTransposeOptions>): Promise<Tensor>;
+  depthwiseConv2d(x: Tensor, weight: Tensor, opts?: WithCall<ConvOptions>): Promise<Tensor>;
+  pointwiseConv2d(x: Tensor, weight: Tensor, opts?: WithCall<ConvOptions>): Promise<Tensor>;
+  separableConv2d(x: Tensor, depthwiseWeight: Tensor, pointwiseWeight: Tensor, opts?: WithCall<SeparableConvOptions>): Promise<Tensor>;
+  sepFilter2d(x: Tensor, kernelY: Float32Array, kernelX: Float32Array, opts?: WithCall<SepFilterOptions>): Promise<Tensor>;
+  maxPool1d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor | Indexed>;
+  maxPool2d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor | Indexed>;
+  maxPool3d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor | Indexed>;
+  minPool1d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor | Indexed>;
+  minPool2d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor | Indexed>;
+  minPool3d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor | Indexed>;
+  avgPool1d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor>;
+  avgPool2d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor>;
+  avgPool3d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor>;
+  globalAvgPool(x: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<Tensor>;
+  globalMaxPool(x: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<Tensor>;
   terminate(): Promise<void>;
 }
 
@@ -46,7 +80,7 @@ function defaultWorkerUrl(): URL {
   return new URL('./worker.js', import.meta.url);
 }
 
-export async function createPool(opts: PoolOptions = {}): Promise<Pool> {
+export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
   const size = opts.workers ?? (await coreCount());
   if (!Number.isInteger(size) || size < 1) {
     throw invalid(`createPool: workers must be a positive integer, got ${JSON.stringify(opts.workers)}`);
@@ -91,29 +125,18 @@ export async function createPool(opts: PoolOptions = {}): Promise<Pool> {
     });
   };
 
-  async function runPiece(
-    call: ConvCall,
-    piece: ConvPiece,
-    callOpts: PoolCallOptions,
-    aborted: Promise<never>,
-  ): Promise<Float32Array> {
+  async function runPiece(call: OpCall, piece: Piece, callOpts: PoolCallOptions, aborted: Promise<never>): Promise<PoolOutput> {
     const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     slot.busy++;
     const worker = await slot.worker;
     worker.keepAlive(true);
     try {
-      const args = pieceInputs(call.problem, piece, call.input, call.weight, call.bias);
-      // Pieces are our own copies and always move; the caller's buffers move only if allowed.
-      const movable = (a: Float32Array | undefined, own: boolean) =>
-        a && (own || callOpts.transfer) ? Comlink.transfer(a, [a.buffer]) : a;
+      const { problem, arrays } = pieceArgs(call, piece);
+      // Pieces cut from the inputs are our own copies and always move; the caller's buffers move
+      // only with `transfer: true`.
+      const buffers = [...new Set(arrays.flatMap((a, i) => (a && (a !== call.arrays[i] || callOpts.transfer) ? [a.buffer] : [])))];
       const result = await Promise.race([
-        worker.remote.conv(
-          pieceProblem(call.problem, piece),
-          movable(args.input, args.input !== call.input)!,
-          movable(args.weight, args.weight !== call.weight)!,
-          movable(args.bias, args.bias !== call.bias),
-          call.backend,
-        ),
+        worker.remote.run(call.kind, problem, Comlink.transfer(arrays, buffers), call.backend),
         worker.failure,
         aborted,
       ]);
@@ -136,40 +159,83 @@ export async function createPool(opts: PoolOptions = {}): Promise<Pool> {
     }
   }
 
-  async function conv(op: string, dims: number, x: Tensor, weight: Tensor, opts?: PoolConvOptions): Promise<Tensor> {
+  /** Validates (throwing becomes the rejection), splits, runs the pieces and joins them. */
+  async function run(op: string, opts: unknown, makeCall: (opts: Record<string, unknown>) => OpCall): Promise<CallResult> {
     if (terminated) throw new ConvkitError('UNSUPPORTED', `${op}: the pool was terminated`);
-    const { signal, transfer, ...convOpts } = optionsObject(op, opts) as PoolConvOptions;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw invalid(`${op}: signal must be an AbortSignal`);
-    }
-    const call = normalizeConv(op, dims, x, weight, convOpts);
+    const { signal, transfer, ...rest } = optionsObject(op, opts) as PoolCallOptions & Record<string, unknown>;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid(`${op}: signal must be an AbortSignal`);
+    const call = makeCall(rest);
     if (call.backend === 'wasm' && info?.backend === 'js') {
       throw new ConvkitError('UNSUPPORTED', `${op}: backend 'wasm' is not loaded in the pool's workers`);
     }
     const abortError = () => new ConvkitError('ABORTED', `${op}: aborted`);
     if (signal?.aborted) throw abortError();
-    if (call.problem.inputShape[0] === 0) return finishConv(call, new Float32Array(0));
+    if (call.problem.inputShape[0] === 0) return finishCall(call, { output: new Float32Array(0), indices: new Int32Array(0) });
     const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortError()), { once: true }));
     aborted.catch(() => {});
 
-    const pieces = splitConv(call.problem, size);
-    const outputs = await Promise.all(
-      pieces.map((piece) => runPiece(call, piece, { signal, transfer }, aborted)),
-    );
-    if (pieces.length === 1) return finishConv(call, outputs[0]);
-    const output = new Float32Array(product(call.problem.outputShape));
-    pieces.forEach((piece, i) => placePieceOutput(call.problem, piece, output, outputs[i]));
-    return finishConv(call, output);
+    const pieces = splitCall(call, size);
+    const results = await Promise.all(pieces.map((piece) => runPiece(call, piece, { signal, transfer }, aborted)));
+    if (pieces.length === 1) return finishCall(call, results[0]);
+    const length = product(call.problem.outputShape);
+    const output = new Float32Array(length);
+    const indices = results[0].indices ? new Int32Array(length) : undefined;
+    pieces.forEach((piece, i) => {
+      placePiece(call.problem.outputShape, piece, output, results[i].output);
+      if (indices) placePiece(call.problem.outputShape, piece, indices, results[i].indices!);
+    });
+    return finishCall(call, { output, indices });
   }
 
-  return {
+  const tensor = (op: string, opts: unknown, makeCall: (o: Record<string, unknown>) => OpCall) => run(op, opts, makeCall) as Promise<Tensor>;
+  /** Two dependent calls (the second built from the first's output) with the same call options. */
+  const twoSteps = async (op: string, opts: unknown, make: (o: Record<string, unknown>) => [OpCall, (mid: Tensor) => OpCall]) => {
+    let second!: (mid: Tensor) => OpCall;
+    const mid = await tensor(op, opts, (o) => {
+      const [first, next] = make(o);
+      second = next;
+      return first;
+    });
+    const { signal } = (opts ?? {}) as PoolCallOptions;
+    return tensor(op, { signal }, () => second(mid));
+  };
+  const conv = (op: string, dims: number) => (x: Tensor, w: Tensor, opts?: object) => tensor(op, opts, (o) => normalizeConv(op, dims, x, w, o));
+  const transpose = (op: string, dims: number) => (x: Tensor, w: Tensor, opts?: object) =>
+    tensor(op, opts, (o) => normalizeConvTranspose(op, dims, x, w, o));
+  const pooling = (op: string, kind: 'max' | 'min' | 'avg', dims: number) => (x: Tensor, opts?: object) =>
+    run(op, opts, (o) => normalizePool(op, kind, dims, x, o));
+  const globalPool = (op: string, kind: 'max' | 'avg') => (x: Tensor, opts?: object) => tensor(op, opts, (o) => normalizeGlobalPool(op, kind, x, o));
+
+  const methods = {
+    conv1d: conv('conv1d', 1),
+    conv2d: conv('conv2d', 2),
+    conv3d: conv('conv3d', 3),
+    convTranspose1d: transpose('convTranspose1d', 1),
+    convTranspose2d: transpose('convTranspose2d', 2),
+    convTranspose3d: transpose('convTranspose3d', 3),
+    maxPool1d: pooling('maxPool1d', 'max', 1),
+    maxPool2d: pooling('maxPool2d', 'max', 2),
+    maxPool3d: pooling('maxPool3d', 'max', 3),
+    minPool1d: pooling('minPool1d', 'min', 1),
+    minPool2d: pooling('minPool2d', 'min', 2),
+    minPool3d: pooling('minPool3d', 'min', 3),
+    avgPool1d: (x: Tensor, opts?: object) => pooling('avgPool1d', 'avg', 1)(x, opts) as Promise<Tensor>,
+    avgPool2d: (x: Tensor, opts?: object) => pooling('avgPool2d', 'avg', 2)(x, opts) as Promise<Tensor>,
+    avgPool3d: (x: Tensor, opts?: object) => pooling('avgPool3d', 'avg', 3)(x, opts) as Promise<Tensor>,
+    globalAvgPool: globalPool('globalAvgPool', 'avg'),
+    globalMaxPool: globalPool('globalMaxPool', 'max'),
+    depthwiseConv2d: (x: Tensor, w: Tensor, opts?: object) => tensor('depthwiseConv2d', opts, (o) => depthwiseCall(x, w, o as ConvOptions)),
+    pointwiseConv2d: (x: Tensor, w: Tensor, opts?: object) => tensor('pointwiseConv2d', opts, (o) => pointwiseCall(x, w, o as ConvOptions)),
+    separableConv2d: (x: Tensor, dw: Tensor, pw: Tensor, opts?: object) => twoSteps('separableConv2d', opts, (o) => separableCalls(x, dw, pw, o as SeparableConvOptions)),
+    sepFilter2d: (x: Tensor, ky: Float32Array, kx: Float32Array, opts?: object) => twoSteps('sepFilter2d', opts, (o) => sepFilterCalls(x, ky, kx, o as SepFilterOptions)),
+  };
+
+  const pool = {
     size,
     get info() {
       return info!;
     },
-    conv1d: (x, w, o) => conv('conv1d', 1, x, w, o),
-    conv2d: (x, w, o) => conv('conv2d', 2, x, w, o),
-    conv3d: (x, w, o) => conv('conv3d', 3, x, w, o),
+    ...methods,
     async terminate() {
       terminated = true;
       const workers = await Promise.allSettled(slots.map((s) => s.worker));
@@ -178,4 +244,5 @@ export async function createPool(opts: PoolOptions = {}): Promise<Pool> {
       }
     },
   };
+  return pool;
 }

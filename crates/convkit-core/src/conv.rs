@@ -189,7 +189,7 @@ fn im2col_gemm(
 
 /// im2col straight into GEMM B panels: element (k, p) is `src[row_offsets[k] + column_offsets[p]]`,
 /// stored at `[p / NR][k][p % NR]`; the last panel is zero-filled.
-fn pack_columns(src: &[f32], row_offsets: &[usize], column_offsets: &[usize], dst: &mut Vec<f32>) {
+pub(crate) fn pack_columns(src: &[f32], row_offsets: &[usize], column_offsets: &[usize], dst: &mut Vec<f32>) {
     let k = row_offsets.len();
     let panels = column_offsets.len().div_ceil(NR);
     dst.clear();

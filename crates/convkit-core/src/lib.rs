@@ -8,8 +8,10 @@ pub mod gemm;
 pub mod geometry;
 pub mod padding;
 pub mod plan;
+pub mod pool;
 pub mod reference;
 pub mod simd;
+pub mod transpose;
 
 pub use conv::conv_forward;
 pub use error::{ConvError, ErrorCode};

@@ -2,6 +2,8 @@
 //! No math lives here. Errors reach JS as `Error("<CODE>: <message>")`; the TypeScript wasm
 //! backend turns them back into `ConvkitError`s.
 
+use convkit_core::pool::{pool_forward, PoolGeometry, PoolKind, PoolParams};
+use convkit_core::transpose::{conv_transpose_forward, TransposeGeometry, TransposeParams};
 use convkit_core::{conv_forward, Algorithm, ConvError, ConvParams, PaddingMode};
 use wasm_bindgen::prelude::*;
 
@@ -62,4 +64,89 @@ pub fn conv(
     )
     .map(|(out, _)| out)
     .map_err(to_js)
+}
+
+/// Transposed convolution over channels-first data; returns the flat output.
+#[wasm_bindgen(js_name = convTranspose)]
+#[allow(clippy::too_many_arguments)]
+pub fn conv_transpose(
+    input: &[f32],
+    input_shape: &[u32],
+    weight: &[f32],
+    weight_shape: &[u32],
+    bias: Option<Vec<f32>>,
+    stride: &[u32],
+    padding: &[u32],
+    output_padding: &[u32],
+    dilation: &[u32],
+    groups: u32,
+) -> Result<Vec<f32>, JsError> {
+    let params = TransposeParams {
+        stride: sizes(stride),
+        padding: sizes(padding),
+        output_padding: sizes(output_padding),
+        dilation: sizes(dilation),
+        groups: groups as usize,
+    };
+    let g = TransposeGeometry::new(&sizes(input_shape), &sizes(weight_shape), bias.as_ref().map(Vec::len), &params)
+        .map_err(to_js)?;
+    if input.len() != g.input_len() || weight.len() != g.weight_len() {
+        return Err(to_js(ConvError::shape("data lengths do not match the shapes")));
+    }
+    Ok(conv_transpose_forward(&g, input, weight, bias.as_deref()))
+}
+
+/// The result of a pooling call: the output and, for max/min, PyTorch's flat per-plane indices.
+/// Each `take*` moves its array out once.
+#[wasm_bindgen]
+pub struct PoolResult {
+    output: Vec<f32>,
+    indices: Option<Vec<i32>>,
+}
+
+#[wasm_bindgen]
+impl PoolResult {
+    #[wasm_bindgen(js_name = takeOutput)]
+    pub fn take_output(&mut self) -> Vec<f32> {
+        std::mem::take(&mut self.output)
+    }
+    #[wasm_bindgen(js_name = takeIndices)]
+    pub fn take_indices(&mut self) -> Option<Vec<i32>> {
+        self.indices.take()
+    }
+}
+
+/// Max (kind 0), min (1) or average (2) pooling over channels-first data.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn pool(
+    input: &[f32],
+    input_shape: &[u32],
+    kind: u8,
+    kernel: &[u32],
+    stride: &[u32],
+    padding: &[u32],
+    dilation: &[u32],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<u32>,
+) -> Result<PoolResult, JsError> {
+    let kind = PoolKind::from_code(kind).ok_or_else(|| to_js(ConvError::invalid(format!("unknown pooling kind {kind}"))))?;
+    let params = PoolParams {
+        kind,
+        kernel: sizes(kernel),
+        stride: sizes(stride),
+        padding: sizes(padding),
+        dilation: sizes(dilation),
+        ceil_mode,
+        count_include_pad,
+        divisor_override: divisor_override.map(|d| d as usize),
+    };
+    let shape = sizes(input_shape);
+    let g = PoolGeometry::new(&shape, &params).map_err(to_js)?;
+    if input.len() != shape.iter().product::<usize>() {
+        return Err(to_js(ConvError::shape("input data length does not match its shape")));
+    }
+    let (output, indices) = pool_forward(input, &g);
+    Ok(PoolResult { output, indices })
 }

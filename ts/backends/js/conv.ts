@@ -2,12 +2,8 @@
  * kernel tap into whole output rows (the same loop structure as the Rust direct executor). */
 
 import type { ConvProblem } from '../../api/problem.js';
+import { lift } from './lift.js';
 import { padImage } from './padding.js';
-
-/** Lifts per-axis values to three spatial axes (D, H, W) by prepending `fill`. */
-function lift(values: readonly number[], fill: number): number[] {
-  return [...Array(3 - values.length).fill(fill), ...values];
-}
 
 export function convJs(p: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array {
   const [batch, channels, ...spatial] = p.inputShape;

@@ -1,7 +1,11 @@
 import type { Backend } from '../backend.js';
 import { convJs } from './conv.js';
+import { convTransposeJs } from './conv-transpose.js';
+import { poolJs } from './pool.js';
 
 export const jsBackend: Backend = {
   kind: 'js',
   conv: convJs,
+  convTranspose: convTransposeJs,
+  pool: poolJs,
 };

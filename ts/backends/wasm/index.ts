@@ -28,6 +28,9 @@ function toConvkitError(e: unknown): unknown {
 
 const u32 = (v: readonly number[]) => Uint32Array.from(v);
 
+/** Pooling kinds in the order of the Rust `PoolKind` codes. */
+const POOL_KINDS = ['max', 'min', 'avg'] as const;
+
 export async function createWasmBackend(simd: boolean, bytes: BufferSource): Promise<Backend> {
   const glue = simd ? simdGlue : scalarGlue;
   await glue.default({ module_or_path: bytes });
@@ -55,6 +58,28 @@ export async function createWasmBackend(simd: boolean, bytes: BufferSource): Pro
         );
       } catch (e) {
         throw toConvkitError(e);
+      }
+    },
+    convTranspose(p, input, weight, bias) {
+      try {
+        return glue.convTranspose(input, u32(p.inputShape), weight, u32(p.weightShape), bias, u32(p.stride), u32(p.padding), u32(p.outputPadding), u32(p.dilation), p.groups);
+      } catch (e) {
+        throw toConvkitError(e);
+      }
+    },
+    pool(p, input) {
+      let result;
+      try {
+        result = glue.pool(input, u32(p.inputShape), POOL_KINDS.indexOf(p.kind), u32(p.kernel), u32(p.stride), u32(p.padding), u32(p.dilation), p.ceilMode, p.countIncludePad, p.divisorOverride);
+      } catch (e) {
+        throw toConvkitError(e);
+      }
+      try {
+        const output = result.takeOutput();
+        const indices = result.takeIndices();
+        return indices ? { output, indices } : { output };
+      } finally {
+        result.free();
       }
     },
   };

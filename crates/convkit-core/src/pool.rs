@@ -1,0 +1,239 @@
+//! Pooling (max, min, average) over 1 to 3 spatial axes with PyTorch's semantics: implicit padding
+//! that max/min never pick and average counts only with `count_include_pad`, `ceil_mode`, dilation
+//! for max/min, a divisor override, and PyTorch's flat per-plane argmax/argmin indices.
+
+use crate::error::ConvError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    Max,
+    Min,
+    Avg,
+}
+
+impl PoolKind {
+    pub fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            0 => PoolKind::Max,
+            1 => PoolKind::Min,
+            2 => PoolKind::Avg,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PoolParams {
+    pub kind: PoolKind,
+    pub kernel: Vec<usize>,
+    pub stride: Vec<usize>,
+    pub padding: Vec<usize>,
+    pub dilation: Vec<usize>,
+    pub ceil_mode: bool,
+    pub count_include_pad: bool,
+    pub divisor_override: Option<usize>,
+}
+
+/// PyTorch's pooling output length (`pooling_output_shape`).
+pub fn pool_output_length(input: usize, kernel: usize, stride: usize, pad: usize, dilation: usize, ceil_mode: bool) -> isize {
+    let numerator = (input + 2 * pad) as isize - (dilation * (kernel - 1)) as isize - 1 + if ceil_mode { stride as isize - 1 } else { 0 };
+    let mut out = numerator.div_euclid(stride as isize) + 1;
+    // The last window must start inside the input or its left padding.
+    if ceil_mode && (out - 1) * stride as isize >= (input + pad) as isize {
+        out -= 1;
+    }
+    out
+}
+
+/// Validated pooling geometry lifted to three spatial axes.
+#[derive(Clone, Debug)]
+pub struct PoolGeometry {
+    pub planes: usize,
+    pub in_size: [usize; 3],
+    pub out_size: [usize; 3],
+    pub kernel: [usize; 3],
+    pub stride: [usize; 3],
+    pub padding: [usize; 3],
+    pub dilation: [usize; 3],
+    pub params: PoolParams,
+}
+
+fn lift(v: &[usize], fill: usize) -> [usize; 3] {
+    let mut out = [fill; 3];
+    out[3 - v.len()..].copy_from_slice(v);
+    out
+}
+
+impl PoolGeometry {
+    /// `input` is `[N, C, ...spatial]`.
+    pub fn new(input: &[usize], params: &PoolParams) -> Result<Self, ConvError> {
+        let dims = input.len().wrapping_sub(2);
+        if !(1..=3).contains(&dims) {
+            return Err(ConvError::invalid(format!("input must have 3 to 5 dimensions, got {}", input.len())));
+        }
+        for v in [&params.kernel, &params.stride, &params.padding, &params.dilation] {
+            if v.len() != dims {
+                return Err(ConvError::invalid(format!("pooling options must have {dims} entries per axis")));
+            }
+        }
+        if params.kernel.contains(&0) || params.stride.contains(&0) || params.dilation.contains(&0) {
+            return Err(ConvError::invalid("kernelSize, stride and dilation must be >= 1"));
+        }
+        if params.divisor_override == Some(0) {
+            return Err(ConvError::invalid("divisorOverride must be >= 1"));
+        }
+        let mut out = vec![0; dims];
+        for a in 0..dims {
+            if params.padding[a] > params.kernel[a] / 2 {
+                return Err(ConvError::invalid(format!(
+                    "padding {} must be at most half the kernel size {} on axis {a}",
+                    params.padding[a], params.kernel[a]
+                )));
+            }
+            let o = pool_output_length(input[2 + a], params.kernel[a], params.stride[a], params.padding[a], params.dilation[a], params.ceil_mode);
+            if o < 1 {
+                return Err(ConvError::invalid(format!("the output would be empty on axis {a} (input size {})", input[2 + a])));
+            }
+            out[a] = o as usize;
+        }
+        Ok(PoolGeometry {
+            planes: input[0] * input[1],
+            in_size: lift(&input[2..], 1),
+            out_size: lift(&out, 1),
+            kernel: lift(&params.kernel, 1),
+            stride: lift(&params.stride, 1),
+            padding: lift(&params.padding, 0),
+            dilation: lift(&params.dilation, 1),
+            params: params.clone(),
+        })
+    }
+
+    pub fn output_len(&self) -> usize {
+        self.planes * self.out_size.iter().product::<usize>()
+    }
+}
+
+/// Window taps along one axis that fall inside the input, and (for average pooling) the window
+/// length PyTorch divides by when `count_include_pad` is set (clipped to the padded input).
+fn axis_window(o: usize, g: &PoolGeometry, a: usize) -> (Vec<usize>, usize) {
+    let start = (o * g.stride[a]) as isize - g.padding[a] as isize;
+    let taps = (0..g.kernel[a])
+        .map(|k| start + (k * g.dilation[a]) as isize)
+        .filter(|&i| i >= 0 && i < g.in_size[a] as isize)
+        .map(|i| i as usize)
+        .collect();
+    let padded_end = (g.in_size[a] + g.padding[a]) as isize;
+    let span = ((start + g.kernel[a] as isize).min(padded_end) - start) as usize;
+    (taps, span)
+}
+
+/// Runs pooling over `[planes, ...in_size]`; returns the output and, for max/min, the indices.
+pub fn pool_forward(input: &[f32], g: &PoolGeometry) -> (Vec<f32>, Option<Vec<i32>>) {
+    let in_plane: usize = g.in_size.iter().product();
+    let out_plane: usize = g.out_size.iter().product();
+    let windows: [Vec<(Vec<usize>, usize)>; 3] =
+        std::array::from_fn(|a| (0..g.out_size[a]).map(|o| axis_window(o, g, a)).collect());
+    let kind = g.params.kind;
+    let mut output = vec![0.0; g.planes * out_plane];
+    let mut indices = if kind == PoolKind::Avg { None } else { Some(vec![0i32; g.planes * out_plane]) };
+    for plane in 0..g.planes {
+        let src = &input[plane * in_plane..(plane + 1) * in_plane];
+        let mut o = plane * out_plane;
+        for (zs, zspan) in &windows[0] {
+            for (ys, yspan) in &windows[1] {
+                for (xs, xspan) in &windows[2] {
+                    match kind {
+                        PoolKind::Avg => {
+                            let mut sum = 0.0f32;
+                            for &z in zs {
+                                for &y in ys {
+                                    let row = (z * g.in_size[1] + y) * g.in_size[2];
+                                    for &x in xs {
+                                        sum += src[row + x];
+                                    }
+                                }
+                            }
+                            let divisor = match g.params.divisor_override {
+                                Some(d) => d,
+                                None if g.params.count_include_pad => zspan * yspan * xspan,
+                                None => zs.len() * ys.len() * xs.len(),
+                            };
+                            output[o] = sum / divisor as f32;
+                        }
+                        PoolKind::Max | PoolKind::Min => {
+                            let mut best = if kind == PoolKind::Max { f32::NEG_INFINITY } else { f32::INFINITY };
+                            let mut best_at = -1i64;
+                            for &z in zs {
+                                for &y in ys {
+                                    let row = (z * g.in_size[1] + y) * g.in_size[2];
+                                    for &x in xs {
+                                        let v = src[row + x];
+                                        let better = if kind == PoolKind::Max { v > best } else { v < best };
+                                        // A NaN wins (the last one, as in PyTorch's CPU kernel); an
+                                        // all -inf window reports its first tap.
+                                        if better || v.is_nan() || best_at < 0 {
+                                            best = v;
+                                            best_at = (row + x) as i64;
+                                        }
+                                    }
+                                }
+                            }
+                            output[o] = best;
+                            indices.as_mut().unwrap()[o] = best_at as i32;
+                        }
+                    }
+                    o += 1;
+                }
+            }
+        }
+    }
+    (output, indices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(kind: PoolKind, k: usize, s: usize, p: usize) -> PoolParams {
+        PoolParams {
+            kind,
+            kernel: vec![k],
+            stride: vec![s],
+            padding: vec![p],
+            dilation: vec![1],
+            ceil_mode: false,
+            count_include_pad: true,
+            divisor_override: None,
+        }
+    }
+
+    #[test]
+    fn output_length_matches_pytorch_including_ceil_mode() {
+        assert_eq!(pool_output_length(5, 2, 2, 0, 1, false), 2);
+        assert_eq!(pool_output_length(5, 2, 2, 0, 1, true), 3);
+        // ceil_mode drops a window that would start in the right padding.
+        assert_eq!(pool_output_length(4, 3, 3, 1, 1, true), 2);
+    }
+
+    #[test]
+    fn max_min_avg_with_indices() {
+        let x = [1.0, 5.0, -2.0, 4.0, 3.0];
+        let g = PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Max, 2, 2, 1)).unwrap();
+        let (out, idx) = pool_forward(&x, &g);
+        assert_eq!(out, vec![1.0, 5.0, 4.0]);
+        assert_eq!(idx.unwrap(), vec![0, 1, 3]);
+        let g = PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Min, 2, 2, 1)).unwrap();
+        assert_eq!(pool_forward(&x, &g).0, vec![1.0, -2.0, 3.0]);
+        let g = PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Avg, 2, 2, 1)).unwrap();
+        assert_eq!(pool_forward(&x, &g).0, vec![0.5, 1.5, 3.5]);
+        let mut p = params(PoolKind::Avg, 2, 2, 1);
+        p.count_include_pad = false;
+        let g = PoolGeometry::new(&[1, 1, 5], &p).unwrap();
+        assert_eq!(pool_forward(&x, &g).0, vec![1.0, 1.5, 3.5]);
+    }
+
+    #[test]
+    fn rejects_padding_over_half_the_kernel() {
+        assert!(PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Max, 2, 1, 2)).is_err());
+    }
+}

@@ -1,0 +1,79 @@
+/** Pooling in TypeScript with PyTorch's semantics (see crates/convkit-core/src/pool.rs). */
+
+import type { PoolProblem } from '../../api/problem.js';
+import type { PoolOutput } from '../backend.js';
+import { lift } from './lift.js';
+
+interface AxisWindow {
+  taps: number[];
+  /** The window length clipped to the padded input (average pooling's count_include_pad divisor). */
+  span: number;
+}
+
+function axisWindows(size: number, out: number, kernel: number, stride: number, pad: number, dilation: number): AxisWindow[] {
+  return Array.from({ length: out }, (_, o) => {
+    const start = o * stride - pad;
+    const taps: number[] = [];
+    for (let k = 0; k < kernel; k++) {
+      const i = start + k * dilation;
+      if (i >= 0 && i < size) taps.push(i);
+    }
+    return { taps, span: Math.min(start + kernel, size + pad) - start };
+  });
+}
+
+export function poolJs(p: PoolProblem, input: Float32Array): PoolOutput {
+  const [batch, channels, ...spatial] = p.inputShape;
+  const size = lift(spatial, 1);
+  const out = lift(p.outputShape.slice(2), 1);
+  const kernel = lift(p.kernel, 1);
+  const stride = lift(p.stride, 1);
+  const pad = lift(p.padding, 0);
+  const dilation = lift(p.dilation, 1);
+  const windows = [0, 1, 2].map((a) => axisWindows(size[a], out[a], kernel[a], stride[a], pad[a], dilation[a]));
+  const inPlane = size[0] * size[1] * size[2];
+  const outPlane = out[0] * out[1] * out[2];
+  const planes = batch * channels;
+  const output = new Float32Array(planes * outPlane);
+  const indices = p.kind === 'avg' ? undefined : new Int32Array(planes * outPlane);
+  const isMax = p.kind === 'max';
+  for (let plane = 0; plane < planes; plane++) {
+    const src = plane * inPlane;
+    let o = plane * outPlane;
+    for (const wz of windows[0])
+      for (const wy of windows[1])
+        for (const wx of windows[2]) {
+          if (indices) {
+            let best = isMax ? -Infinity : Infinity;
+            let at = -1;
+            for (const z of wz.taps)
+              for (const y of wy.taps) {
+                const row = (z * size[1] + y) * size[2];
+                for (const x of wx.taps) {
+                  const v = input[src + row + x];
+                  // A NaN wins (the last one, as in PyTorch); an all -inf window reports its first tap.
+                  if ((isMax ? v > best : v < best) || v !== v || at < 0) {
+                    best = v;
+                    at = row + x;
+                  }
+                }
+              }
+            output[o] = best;
+            indices[o] = at;
+          } else {
+            let sum = 0;
+            for (const z of wz.taps)
+              for (const y of wy.taps) {
+                const row = src + (z * size[1] + y) * size[2];
+                for (const x of wx.taps) sum += input[row + x];
+              }
+            const divisor =
+              p.divisorOverride ??
+              (p.countIncludePad ? wz.span * wy.span * wx.span : wz.taps.length * wy.taps.length * wx.taps.length);
+            output[o] = sum / divisor;
+          }
+          o++;
+        }
+  }
+  return indices ? { output, indices } : { output };
+}
