@@ -37,6 +37,35 @@ function decode(e: Encoded): Tensor {
   return { data, shape: e.shape };
 }
 
+export interface OpFixture {
+  name: string;
+  op: string;
+  args: Tensor[];
+  options: Record<string, unknown>;
+  tensorOptions?: Record<string, Tensor>;
+  expected: Tensor;
+  indices?: number[];
+}
+
+/** Every non-conv op's PyTorch fixtures (transposed conv, pooling, composites). */
+export function loadOpFixtures(): OpFixture[] {
+  const raw = JSON.parse(readFileSync(new URL('./fixtures/ops.json', import.meta.url), 'utf8'));
+  return raw.cases.map((c: Record<string, unknown>) => ({
+    ...c,
+    args: (c.args as Encoded[]).map(decode),
+    tensorOptions: c.tensorOptions
+      ? Object.fromEntries(Object.entries(c.tensorOptions as Record<string, Encoded>).map(([k, v]) => [k, decode(v)]))
+      : undefined,
+    expected: decode(c.expected as Encoded),
+  }));
+}
+
+/** The call arguments of an op fixture: tensors in order (sepFilter2d's kernels as bare arrays), then options. */
+export function fixtureArgs(f: OpFixture): unknown[] {
+  const args: unknown[] = f.op === 'sepFilter2d' ? [f.args[0], f.args[1].data, f.args[2].data] : f.args;
+  return [...args, { ...f.options, ...f.tensorOptions }];
+}
+
 export function loadConvFixtures(): ConvFixture[] {
   const raw = JSON.parse(readFileSync(new URL('./fixtures/conv.json', import.meta.url), 'utf8'));
   return raw.cases.map((c: Record<string, unknown>) => ({
