@@ -1,4 +1,4 @@
-// onnxruntime-web's own Conv test vectors (../shared/peer-tests/onnxruntime-web, used unchanged),
+// onnxruntime-web's own Conv, ConvTranspose, MaxPool and GlobalAveragePool test vectors (../shared/peer-tests/onnxruntime-web, used unchanged),
 // mapped from ONNX attributes to convkit options and run on every backend.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +44,7 @@ const tensor = (t: OnnxTensor): Tensor => ({ data: Float32Array.from(t.data), sh
 
 /** ONNX Conv attributes as convkit options. */
 function convOptions(test: OnnxTest, x: Tensor, w: Tensor): Record<string, unknown> {
-  const attr = Object.fromEntries((test.attributes ?? []).map((a) => [a.name, a.data])) as Record<string, unknown>;
+  const attr = attributes(test);
   const dims = w.shape.length - 2;
   const stride = (attr.strides as number[]) ?? Array(dims).fill(1);
   const dilation = (attr.dilations as number[]) ?? Array(dims).fill(1);
@@ -67,27 +67,77 @@ function convOptions(test: OnnxTest, x: Tensor, w: Tensor): Record<string, unkno
   return opts;
 }
 
-const files = ['conv.jsonc', 'conv1d.jsonc', 'conv3dncdhw.jsonc'];
+function attributes(test: OnnxTest): Record<string, unknown> {
+  return Object.fromEntries((test.attributes ?? []).map((a) => [a.name, a.data]));
+}
+
+/** ONNX ConvTranspose attributes as convkit options (symmetric pads only, as in these vectors). */
+function transposeOptions(test: OnnxTest, w: Tensor): Record<string, unknown> {
+  const attr = attributes(test);
+  const dims = w.shape.length - 2;
+  if (attr.kernel_shape) expect(attr.kernel_shape).toEqual(w.shape.slice(2));
+  const pads = (attr.pads as number[]) ?? Array(2 * dims).fill(0);
+  expect(pads.slice(0, dims)).toEqual(pads.slice(dims));
+  return {
+    stride: attr.strides ?? 1,
+    dilation: attr.dilations ?? 1,
+    groups: attr.group ?? 1,
+    padding: pads.slice(0, dims),
+    outputPadding: attr.output_padding ?? 0,
+  };
+}
+
+/** ONNX MaxPool attributes as convkit options (ONNX's default stride is 1, not the kernel size). */
+function maxPoolOptions(test: OnnxTest): Record<string, unknown> {
+  const attr = attributes(test);
+  const kernel = attr.kernel_shape as number[];
+  const pads = (attr.pads as number[]) ?? Array(2 * kernel.length).fill(0);
+  expect(pads.slice(0, kernel.length)).toEqual(pads.slice(kernel.length));
+  return {
+    kernelSize: kernel,
+    stride: attr.strides ?? 1,
+    padding: pads.slice(0, kernel.length),
+    dilation: attr.dilations ?? 1,
+    ceilMode: attr.ceil_mode === 1,
+  };
+}
+
+type Runner = (ck: Convkit, test: OnnxTest, inputs: Tensor[]) => Tensor;
+const RUNNERS: Record<string, Runner> = {
+  Conv: (ck, test, [x, w, bias]) => {
+    const op = (['conv1d', 'conv2d', 'conv3d'] as const)[w.shape.length - 3];
+    return ck[op](x, w, { ...convOptions(test, x, w), ...(bias ? { bias } : {}) });
+  },
+  ConvTranspose: (ck, test, [x, w, bias]) => {
+    const op = (['convTranspose1d', 'convTranspose2d', 'convTranspose3d'] as const)[w.shape.length - 3];
+    return ck[op](x, w, { ...transposeOptions(test, w), ...(bias ? { bias } : {}) });
+  },
+  MaxPool: (ck, test, [x]) => {
+    const op = (['maxPool1d', 'maxPool2d', 'maxPool3d'] as const)[x.shape.length - 3];
+    return ck[op](x, maxPoolOptions(test) as never) as Tensor;
+  },
+  GlobalAveragePool: (ck, _, [x]) => ck.globalAvgPool(x),
+};
+
+const files = ['conv.jsonc', 'conv1d.jsonc', 'conv3dncdhw.jsonc', 'conv-transpose.jsonc', 'max-pool.jsonc', 'global-average-pool.jsonc'];
 const cases = files.flatMap((file) =>
   (parseJsonc(readFileSync(new URL(file, PEER_DIR), 'utf8')) as OnnxTest[]).flatMap((test) =>
     test.cases.map((c) => ({ label: `${file}: ${test.name} ${c.name}`, test, c })),
   ),
 );
 
-it('reads every Conv vector', () => {
-  expect(cases.length).toBe(27);
-  expect(cases.every(({ test }) => test.operator === 'Conv')).toBe(true);
+it('reads every vector (44 cases) and has a runner for each operator', () => {
+  expect(cases.length).toBe(44);
+  expect(cases.every(({ test }) => test.operator in RUNNERS)).toBe(true);
 });
 
-describe.each<Kind>(['wasm-simd', 'wasm', 'js'])('onnxruntime-web Conv vectors on %s', (kind) => {
+describe.each<Kind>(['wasm-simd', 'wasm', 'js'])('onnxruntime-web vectors on %s', (kind) => {
   let ck: Convkit;
   beforeAll(async () => {
     ck = await loadConvkit(kind);
   });
   it.each(cases.map((c) => [c.label, c] as const))('%s', (_, { test, c }) => {
-    const [x, w, bias] = c.inputs.map(tensor);
-    const opts = { ...convOptions(test, x, w), ...(bias ? { bias } : {}) };
-    const op = (['conv1d', 'conv2d', 'conv3d'] as const)[w.shape.length - 3];
-    expect(compare(ck[op](x, w, opts), tensor(c.outputs[0])).detail).toBe('ok');
+    const got = RUNNERS[test.operator](ck, test, c.inputs.map(tensor));
+    expect(compare(got, tensor(c.outputs[0])).detail).toBe('ok');
   });
 });
