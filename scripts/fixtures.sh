@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
-apt_install python3-torch python3-numpy
+apt_install python3-torch python3-torchvision python3-numpy
 /usr/bin/python3 test/fixtures/generate.py

@@ -29,6 +29,12 @@ const cases: Case[] = [
   ['separable pointwise bias length', 'separableConv2d', 'SHAPE_MISMATCH', /bias has 2 elements/, () => [x, tensor([4, 1, 3, 3]), tensor([5, 4, 1, 1]), { bias: new Float32Array(2) }]],
   ['sepFilter kernel not a Float32Array', 'sepFilter2d', 'INVALID_ARGUMENT', /kernelY must be a non-empty Float32Array/, () => [x, [1, 2, 1], new Float32Array(3)]],
   ['sepFilter reflect pad too wide', 'sepFilter2d', 'INVALID_ARGUMENT', /too large for paddingMode 'reflect'/, () => [x, new Float32Array(3), new Float32Array(3), { padding: 6, paddingMode: 'reflect' }]],
+  ['deform offset channels', 'deformConv2d', 'SHAPE_MISMATCH', /offset has 17 channels; expected 2 \* offsetGroups \* 9/, () => [x, tensor([1, 17, 4, 4]), tensor([2, 4, 3, 3])]],
+  ['deform offset spatial size', 'deformConv2d', 'SHAPE_MISMATCH', /offset must have shape \[1, 18, 4, 4\]/, () => [x, tensor([1, 18, 5, 5]), tensor([2, 4, 3, 3])]],
+  ['deform mask shape', 'deformConv2d', 'SHAPE_MISMATCH', /mask must have shape \[1, 9, 4, 4\]/, () => [x, tensor([1, 18, 4, 4]), tensor([2, 4, 3, 3]), { mask: tensor([1, 18, 4, 4]) }]],
+  ['deform offset groups not dividing channels', 'deformConv2d', 'SHAPE_MISMATCH', /offsetGroups dividing the 4 input channels/, () => [x, tensor([1, 54, 4, 4]), tensor([2, 4, 3, 3])]],
+  ['deform channel mismatch', 'deformConv2d', 'SHAPE_MISMATCH', /weight has 3 input channels per group/, () => [x, tensor([1, 18, 4, 4]), tensor([2, 3, 3, 3])]],
+  ['deform unbatched', 'deformConv2d', 'INVALID_ARGUMENT', /x must have 4 dimensions/, () => [tensor([4, 6, 6]), tensor([1, 18, 4, 4]), tensor([2, 4, 3, 3])]],
 ];
 
 describe.each(['wasm-simd', 'js'] as const)('op errors (%s)', (kind) => {

@@ -26,7 +26,7 @@ it('covers every op', () => {
   for (const op of [
     'convTranspose1d', 'convTranspose2d', 'convTranspose3d',
     'maxPool1d', 'maxPool2d', 'maxPool3d', 'minPool1d', 'minPool2d', 'minPool3d', 'avgPool1d', 'avgPool2d', 'avgPool3d',
-    'globalAvgPool', 'globalMaxPool', 'depthwiseConv2d', 'pointwiseConv2d', 'separableConv2d', 'sepFilter2d',
+    'globalAvgPool', 'globalMaxPool', 'depthwiseConv2d', 'pointwiseConv2d', 'separableConv2d', 'sepFilter2d', 'deformConv2d',
   ]) {
     expect(ops.has(op), op).toBe(true);
   }

@@ -3,6 +3,7 @@ export type { Tensor } from './api/tensor.js';
 export type { ConvOptions, Padding } from './api/conv-options.js';
 export type { Layout, BackendName } from './api/options.js';
 export type { ConvTransposeOptions } from './api/transpose-options.js';
+export type { DeformConvOptions } from './api/deform-options.js';
 export type { PoolingOptions, GlobalPoolOptions } from './api/pool-options.js';
 export type { SeparableConvOptions, SepFilterOptions } from './api/composites.js';
 export type { PaddingMode, Algorithm } from './api/problem.js';
@@ -28,6 +29,7 @@ export {
   avgPool3d,
   globalAvgPool,
   globalMaxPool,
+  deformConv2d,
 } from './api/ops.js';
 export { convOutputShape, outputSize, transposeOutputSize, paramCount, macs, flops, receptiveField, type ReceptiveFieldLayer } from './api/shapes.js';
 export { init, backendInfo, type InitOptions, type BackendInfo } from './runtime.js';

@@ -3,19 +3,21 @@
 
 import type { Backend, OpKind, PoolOutput } from '../backends/backend.js';
 import { finishActivation, type Activation, type BackendName } from './options.js';
-import type { ConvProblem, ConvTransposeProblem, PoolProblem } from './problem.js';
+import type { ConvProblem, ConvTransposeProblem, DeformConvProblem, PoolProblem } from './problem.js';
 import { product, type Tensor } from './tensor.js';
 
 export type OpCall =
   | (CallBase & { kind: 'conv'; problem: ConvProblem })
   | (CallBase & { kind: 'convTranspose'; problem: ConvTransposeProblem })
-  | (CallBase & { kind: 'pool'; problem: PoolProblem });
+  | (CallBase & { kind: 'pool'; problem: PoolProblem })
+  | (CallBase & { kind: 'deformConv'; problem: DeformConvProblem });
 
 interface CallBase {
   /** The public op name, for messages. */
   op: string;
   kind: OpKind;
-  /** The backend method's array arguments; the first one is the batched activation. */
+  /** The backend method's array arguments; the first one is the batched activation (for
+   * deformConv the offset and mask, arrays 1 and 3, are batched too). */
   arrays: (Float32Array | undefined)[];
   activation: Activation;
   backend: BackendName | undefined;
@@ -33,6 +35,8 @@ export function runBackend(backend: Backend, kind: OpKind, problem: OpCall['prob
       return { output: backend.convTranspose(problem as ConvTransposeProblem, arrays[0]!, arrays[1]!, arrays[2]) };
     case 'pool':
       return backend.pool(problem as PoolProblem, arrays[0]!);
+    case 'deformConv':
+      return { output: backend.deformConv(problem as DeformConvProblem, arrays[0]!, arrays[1]!, arrays[2]!, arrays[3], arrays[4]) };
   }
 }
 

@@ -4,6 +4,7 @@
 import { resolveBackend } from '../runtime.js';
 import { execute, finishCall, type OpCall } from './call.js';
 import { normalizeConv, type ConvOptions } from './conv-options.js';
+import { normalizeDeformConv, type DeformConvOptions } from './deform-options.js';
 import {
   depthwiseCall,
   pointwiseCall,
@@ -69,3 +70,8 @@ export function sepFilter2d(x: Tensor, kernelY: Float32Array, kernelX: Float32Ar
   const [first, second] = sepFilterCalls(x, kernelY, kernelX, opts);
   return tensorOf(second(tensorOf(first)));
 }
+
+/** Deformable 2D convolution (torchvision deform_conv2d; DCNv2 with `opts.mask`): offset
+ * `[N, 2 * offsetGroups * kh * kw, Ho, Wo]` holds (dy, dx) per tap. */
+export const deformConv2d = (x: Tensor, offset: Tensor, weight: Tensor, opts?: DeformConvOptions): Tensor =>
+  tensorOf(normalizeDeformConv('deformConv2d', x, offset, weight, opts));

@@ -92,3 +92,19 @@ export function poolOutputLength(input: number, kernel: number, stride: number, 
 export function transposeOutputLength(input: number, kernel: number, stride: number, pad: number, dilation: number, outputPadding: number): number {
   return (input - 1) * stride - 2 * pad + dilation * (kernel - 1) + outputPadding + 1;
 }
+
+export interface DeformConvProblem {
+  /** `[N, C, H, W]` */
+  inputShape: number[];
+  /** `[N, 2 * offsetGroups * kh * kw, Ho, Wo]`; the mask, when given, has half its channels. */
+  offsetShape: number[];
+  /** `[Cout, C / groups, kh, kw]` */
+  weightShape: number[];
+  outputShape: number[];
+  stride: number[];
+  padding: number[];
+  dilation: number[];
+  groups: number;
+  hasMask: boolean;
+  hasBias: boolean;
+}

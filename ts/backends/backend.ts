@@ -1,4 +1,4 @@
-import type { ConvProblem, ConvTransposeProblem, PoolProblem } from '../api/problem.js';
+import type { ConvProblem, ConvTransposeProblem, DeformConvProblem, PoolProblem } from '../api/problem.js';
 
 export type BackendKind = 'wasm-simd' | 'wasm' | 'js';
 
@@ -15,7 +15,15 @@ export interface Backend {
   conv(problem: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array;
   convTranspose(problem: ConvTransposeProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array;
   pool(problem: PoolProblem, input: Float32Array): PoolOutput;
+  deformConv(
+    problem: DeformConvProblem,
+    input: Float32Array,
+    offset: Float32Array,
+    weight: Float32Array,
+    mask: Float32Array | undefined,
+    bias: Float32Array | undefined,
+  ): Float32Array;
 }
 
 /** The backend methods by name: what a call (and a worker message) names. */
-export type OpKind = 'conv' | 'convTranspose' | 'pool';
+export type OpKind = 'conv' | 'convTranspose' | 'pool' | 'deformConv';

@@ -13,6 +13,7 @@ import {
   type SepFilterOptions,
 } from '../api/composites.js';
 import { normalizeConv, type ConvOptions } from '../api/conv-options.js';
+import { normalizeDeformConv, type DeformConvOptions } from '../api/deform-options.js';
 import { ConvkitError, invalid } from '../api/errors.js';
 import { optionsObject } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
@@ -68,6 +69,7 @@ export interface Pool {
   avgPool3d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor>;
   globalAvgPool(x: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<Tensor>;
   globalMaxPool(x: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<Tensor>;
+  deformConv2d(x: Tensor, offset: Tensor, weight: Tensor, opts?: WithCall<DeformConvOptions>): Promise<Tensor>;
   terminate(): Promise<void>;
 }
 
@@ -227,6 +229,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     depthwiseConv2d: (x: Tensor, w: Tensor, opts?: object) => tensor('depthwiseConv2d', opts, (o) => depthwiseCall(x, w, o as ConvOptions)),
     pointwiseConv2d: (x: Tensor, w: Tensor, opts?: object) => tensor('pointwiseConv2d', opts, (o) => pointwiseCall(x, w, o as ConvOptions)),
     separableConv2d: (x: Tensor, dw: Tensor, pw: Tensor, opts?: object) => twoSteps('separableConv2d', opts, (o) => separableCalls(x, dw, pw, o as SeparableConvOptions)),
+    deformConv2d: (x: Tensor, offset: Tensor, w: Tensor, opts?: object) => tensor('deformConv2d', opts, (o) => normalizeDeformConv('deformConv2d', x, offset, w, o)),
     sepFilter2d: (x: Tensor, ky: Float32Array, kx: Float32Array, opts?: object) => twoSteps('sepFilter2d', opts, (o) => sepFilterCalls(x, ky, kx, o as SepFilterOptions)),
   };
 

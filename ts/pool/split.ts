@@ -39,6 +39,8 @@ export function callWork(call: OpCall): number {
       return product(call.problem.inputShape) * product(call.problem.weightShape.slice(1));
     case 'pool':
       return product(call.problem.outputShape) * product(call.problem.kernel);
+    case 'deformConv':
+      return product(call.problem.outputShape) * product(call.problem.weightShape.slice(1));
   }
 }
 
@@ -48,7 +50,7 @@ export function splitCall(call: OpCall, parts: number): Piece[] {
   const groups = call.kind === 'pool' ? 1 : call.problem.groups;
   const whole: Piece = { batch: [0, batch], inChannels: [0, channels], outChannels: [0, outChannels], groups };
   if (parts <= 1 || batch === 0 || callWork(call) < MIN_WORK_TO_SPLIT) return [whole];
-  if (batch >= parts || call.kind === 'convTranspose') return ranges(batch, parts).map((b) => ({ ...whole, batch: b }));
+  if (batch >= parts || call.kind === 'convTranspose' || call.kind === 'deformConv') return ranges(batch, parts).map((b) => ({ ...whole, batch: b }));
   if (call.kind === 'pool') return ranges(channels, parts).map((c) => ({ ...whole, inChannels: c, outChannels: c }));
   if (groups === 1) return ranges(outChannels, parts).map((o) => ({ ...whole, outChannels: o }));
   const inPerGroup = channels / groups;
@@ -84,6 +86,15 @@ export function pieceArgs(call: OpCall, piece: Piece): { problem: OpCall['proble
     outputShape: [span(piece.batch), span(piece.outChannels), ...p.outputShape.slice(2)],
   };
   const input = cutBox(call.arrays[0]!, p.inputShape, piece.batch, piece.inChannels);
+  if (call.kind === 'deformConv') {
+    // Offset and mask are per sample too (deformable calls split by batch only).
+    const perSample = (a: Float32Array | undefined) => a && cutBox(a, [p.inputShape[0], a.length / p.inputShape[0]], piece.batch, [0, a.length / p.inputShape[0]]);
+    const [, offset, weight, mask, bias] = call.arrays;
+    return {
+      problem: { ...p, ...shapes, offsetShape: [span(piece.batch), ...call.problem.offsetShape.slice(1)] },
+      arrays: [input, perSample(offset), weight, perSample(mask), bias],
+    };
+  }
   if (call.kind !== 'conv') return { problem: { ...p, ...shapes }, arrays: [input, ...call.arrays.slice(1)] };
   // Convolution pieces may also take a slice of output channels: rows of the weight and bias.
   const [weight, bias] = [call.arrays[1]!, call.arrays[2]];

@@ -3,6 +3,7 @@
 //! microkernel and packing (`gemm`), the planner (`plan`) and the executors (`conv`).
 
 pub mod conv;
+pub mod deform;
 pub mod error;
 pub mod gemm;
 pub mod geometry;

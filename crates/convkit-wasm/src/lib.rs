@@ -2,6 +2,7 @@
 //! No math lives here. Errors reach JS as `Error("<CODE>: <message>")`; the TypeScript wasm
 //! backend turns them back into `ConvkitError`s.
 
+use convkit_core::deform::{deform_conv_forward, DeformGeometry, DeformParams};
 use convkit_core::pool::{pool_forward, PoolGeometry, PoolKind, PoolParams};
 use convkit_core::transpose::{conv_transpose_forward, TransposeGeometry, TransposeParams};
 use convkit_core::{conv_forward, Algorithm, ConvError, ConvParams, PaddingMode};
@@ -149,4 +150,46 @@ pub fn pool(
     }
     let (output, indices) = pool_forward(input, &g);
     Ok(PoolResult { output, indices })
+}
+
+/// Deformable 2D convolution (torchvision semantics) over channels-first data.
+#[wasm_bindgen(js_name = deformConv)]
+#[allow(clippy::too_many_arguments)]
+pub fn deform_conv(
+    input: &[f32],
+    input_shape: &[u32],
+    offset: &[f32],
+    offset_shape: &[u32],
+    weight: &[f32],
+    weight_shape: &[u32],
+    mask: Option<Vec<f32>>,
+    bias: Option<Vec<f32>>,
+    stride: &[u32],
+    padding: &[u32],
+    dilation: &[u32],
+    groups: u32,
+) -> Result<Vec<f32>, JsError> {
+    let pair = |v: &[u32]| -> Result<[usize; 2], JsError> {
+        match v {
+            [a, b] => Ok([*a as usize, *b as usize]),
+            _ => Err(to_js(ConvError::invalid("stride, padding and dilation need 2 entries"))),
+        }
+    };
+    let params = DeformParams { stride: pair(stride)?, padding: pair(padding)?, dilation: pair(dilation)?, groups: groups as usize };
+    let (input_shape, offset_shape) = (sizes(input_shape), sizes(offset_shape));
+    let mask_shape = mask.as_ref().map(|_| {
+        let mut s = offset_shape.clone();
+        s[1] /= 2;
+        s
+    });
+    let g = DeformGeometry::new(&input_shape, &offset_shape, &sizes(weight_shape), mask_shape.as_deref(), bias.as_ref().map(Vec::len), &params)
+        .map_err(to_js)?;
+    let lengths_ok = input.len() == input_shape.iter().product::<usize>()
+        && offset.len() == offset_shape.iter().product::<usize>()
+        && mask.as_ref().zip(mask_shape.as_ref()).is_none_or(|(m, s)| m.len() == s.iter().product::<usize>())
+        && weight.len() == g.out_channels * (g.in_channels / g.groups) * g.kernel[0] * g.kernel[1];
+    if !lengths_ok {
+        return Err(to_js(ConvError::shape("data lengths do not match the shapes")));
+    }
+    Ok(deform_conv_forward(&g, input, offset, mask.as_deref(), weight, bias.as_deref()))
 }

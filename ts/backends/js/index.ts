@@ -1,6 +1,7 @@
 import type { Backend } from '../backend.js';
 import { convJs } from './conv.js';
 import { convTransposeJs } from './conv-transpose.js';
+import { deformConvJs } from './deform-conv.js';
 import { poolJs } from './pool.js';
 
 export const jsBackend: Backend = {
@@ -8,4 +9,5 @@ export const jsBackend: Backend = {
   conv: convJs,
   convTranspose: convTransposeJs,
   pool: poolJs,
+  deformConv: deformConvJs,
 };

@@ -67,6 +67,13 @@ export async function createWasmBackend(simd: boolean, bytes: BufferSource): Pro
         throw toConvkitError(e);
       }
     },
+    deformConv(p, input, offset, weight, mask, bias) {
+      try {
+        return glue.deformConv(input, u32(p.inputShape), offset, u32(p.offsetShape), weight, u32(p.weightShape), mask, bias, u32(p.stride), u32(p.padding), u32(p.dilation), p.groups);
+      } catch (e) {
+        throw toConvkitError(e);
+      }
+    },
     pool(p, input) {
       let result;
       try {
