@@ -7,7 +7,7 @@ import { CONV_OPTION_KEYS, normalizeConv, type ConvOptions } from './conv-option
 import { invalid, mismatch } from './errors.js';
 import { oneOf, optionsObject, readActivation, readBias, type BackendName, type Layout } from './options.js';
 import type { PaddingMode } from './problem.js';
-import { checkTensor, type Tensor } from './tensor.js';
+import { checkTensor, shapeOnly, type Tensor } from './tensor.js';
 
 export type { ConvOptions };
 
@@ -28,10 +28,12 @@ export interface SepFilterOptions {
   backend?: BackendName;
 }
 
-/** Input channels of `x` (validating it as a 2D activation). */
+/** Input channels of `x` (validated as a 2D activation), read from its shape alone: the call
+ * built from it reads (and, for channels-last, transposes) the data once. */
 function channelsOf(op: string, x: unknown, layout: unknown): number {
   const l = oneOf<Layout>(op, 'layout', layout, ['channels-first', 'channels-last'], 'channels-first');
-  return readActivation(op, 'x', x, 2, l).channels;
+  const t = checkTensor(op, 'x', x, [3, 4]);
+  return readActivation(op, 'x', shapeOnly(t.shape), 2, l).channels;
 }
 
 export function depthwiseCall(x: Tensor, weight: Tensor, opts?: ConvOptions): OpCall {

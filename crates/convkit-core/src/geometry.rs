@@ -53,7 +53,8 @@ pub struct ConvGeometry {
 
 const AXES: [&str; 3] = ["d", "h", "w"];
 
-fn lift(v: &[usize], fill: usize) -> [usize; 3] {
+/// Lifts per-axis values of a 1 to 3 axis call to three axes (D, H, W) by prepending `fill`.
+pub(crate) fn lift(v: &[usize], fill: usize) -> [usize; 3] {
     let mut out = [fill; 3];
     out[3 - v.len()..].copy_from_slice(v);
     out
@@ -211,10 +212,6 @@ impl ConvGeometry {
     }
     pub fn output_len(&self) -> usize {
         self.batch * self.out_channels * self.out_plane()
-    }
-    /// Multiply-accumulates of the whole call.
-    pub fn macs(&self) -> usize {
-        self.output_len() * self.in_channels_per_group() * self.kernel_volume()
     }
 }
 

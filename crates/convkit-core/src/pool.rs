@@ -3,6 +3,7 @@
 //! for max/min, a divisor override, and PyTorch's flat per-plane argmax/argmin indices.
 
 use crate::error::ConvError;
+use crate::geometry::lift;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolKind {
@@ -56,12 +57,6 @@ pub struct PoolGeometry {
     pub padding: [usize; 3],
     pub dilation: [usize; 3],
     pub params: PoolParams,
-}
-
-fn lift(v: &[usize], fill: usize) -> [usize; 3] {
-    let mut out = [fill; 3];
-    out[3 - v.len()..].copy_from_slice(v);
-    out
 }
 
 impl PoolGeometry {

@@ -3,6 +3,7 @@
 //! at `in * stride - padding + tap * dilation`. No zero insertion.
 
 use crate::error::ConvError;
+use crate::geometry::lift;
 use crate::gemm::{gemm_packed, pack_a, NR};
 use crate::conv::pack_columns;
 
@@ -28,12 +29,6 @@ pub struct TransposeGeometry {
     pub stride: [usize; 3],
     pub padding: [usize; 3],
     pub dilation: [usize; 3],
-}
-
-fn lift(v: &[usize], fill: usize) -> [usize; 3] {
-    let mut out = [fill; 3];
-    out[3 - v.len()..].copy_from_slice(v);
-    out
 }
 
 impl TransposeGeometry {

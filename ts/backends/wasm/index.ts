@@ -26,6 +26,15 @@ function toConvkitError(e: unknown): unknown {
   return e;
 }
 
+/** Runs a glue call, turning Rust's coded errors into ConvkitErrors. */
+function guarded<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    throw toConvkitError(e);
+  }
+}
+
 const u32 = (v: readonly number[]) => Uint32Array.from(v);
 
 /** Pooling kinds in the order of the Rust `PoolKind` codes. */
@@ -40,8 +49,8 @@ export async function createWasmBackend(simd: boolean, bytes: BufferSource): Pro
   return {
     kind: simd ? 'wasm-simd' : 'wasm',
     conv(p, input, weight, bias) {
-      try {
-        return glue.conv(
+      return guarded(() =>
+        glue.conv(
           input,
           u32(p.inputShape),
           weight,
@@ -55,32 +64,23 @@ export async function createWasmBackend(simd: boolean, bytes: BufferSource): Pro
           p.groups,
           p.flip,
           ALGORITHMS.indexOf(p.algorithm),
-        );
-      } catch (e) {
-        throw toConvkitError(e);
-      }
+        ),
+      );
     },
     convTranspose(p, input, weight, bias) {
-      try {
-        return glue.convTranspose(input, u32(p.inputShape), weight, u32(p.weightShape), bias, u32(p.stride), u32(p.padding), u32(p.outputPadding), u32(p.dilation), p.groups);
-      } catch (e) {
-        throw toConvkitError(e);
-      }
+      return guarded(() =>
+        glue.convTranspose(input, u32(p.inputShape), weight, u32(p.weightShape), bias, u32(p.stride), u32(p.padding), u32(p.outputPadding), u32(p.dilation), p.groups),
+      );
     },
     deformConv(p, input, offset, weight, mask, bias) {
-      try {
-        return glue.deformConv(input, u32(p.inputShape), offset, u32(p.offsetShape), weight, u32(p.weightShape), mask, bias, u32(p.stride), u32(p.padding), u32(p.dilation), p.groups);
-      } catch (e) {
-        throw toConvkitError(e);
-      }
+      return guarded(() =>
+        glue.deformConv(input, u32(p.inputShape), offset, u32(p.offsetShape), weight, u32(p.weightShape), mask, bias, u32(p.stride), u32(p.padding), u32(p.dilation), p.groups),
+      );
     },
     pool(p, input) {
-      let result;
-      try {
-        result = glue.pool(input, u32(p.inputShape), POOL_KINDS.indexOf(p.kind), u32(p.kernel), u32(p.stride), u32(p.padding), u32(p.dilation), p.ceilMode, p.countIncludePad, p.divisorOverride);
-      } catch (e) {
-        throw toConvkitError(e);
-      }
+      const result = guarded(() =>
+        glue.pool(input, u32(p.inputShape), POOL_KINDS.indexOf(p.kind), u32(p.kernel), u32(p.stride), u32(p.padding), u32(p.dilation), p.ceilMode, p.countIncludePad, p.divisorOverride),
+      );
       try {
         const output = result.takeOutput();
         const indices = result.takeIndices();
