@@ -30,7 +30,30 @@ export {
   globalAvgPool,
   globalMaxPool,
   deformConv2d,
+  conv1dBackward,
+  conv2dBackward,
+  conv3dBackward,
+  convTranspose1dBackward,
+  convTranspose2dBackward,
+  convTranspose3dBackward,
+  depthwiseConv2dBackward,
+  pointwiseConv2dBackward,
+  separableConv2dBackward,
+  sepFilter2dBackward,
+  maxPool1dBackward,
+  maxPool2dBackward,
+  maxPool3dBackward,
+  minPool1dBackward,
+  minPool2dBackward,
+  minPool3dBackward,
+  avgPool1dBackward,
+  avgPool2dBackward,
+  avgPool3dBackward,
+  globalAvgPoolBackward,
+  globalMaxPoolBackward,
+  deformConv2dBackward,
 } from './api/ops.js';
+export type { ConvGradients, PoolGradients, DeformConvGradients, SeparableConvGradients, SepFilterGradients } from './api/backward.js';
 export { convOutputShape, outputSize, transposeOutputSize, paramCount, macs, flops, receptiveField, type ReceptiveFieldLayer } from './api/shapes.js';
 export { init, backendInfo, type InitOptions, type BackendInfo } from './runtime.js';
 export { createPool, type Pool, type CreatePoolOptions, type PoolCallOptions } from './pool/pool.js';

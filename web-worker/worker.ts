@@ -17,7 +17,7 @@ const api: WorkerApi = {
   run(kind, problem, arrays, backend) {
     try {
       const value = runBackend(resolveBackend('worker', backend), kind, problem, arrays);
-      const buffers = [value.output.buffer, ...(value.indices ? [value.indices.buffer] : [])];
+      const buffers = Object.values(value).flatMap((a) => (a ? [a.buffer] : []));
       return Comlink.transfer({ ok: true, value }, buffers);
     } catch (e) {
       return {

@@ -1,58 +1,131 @@
-/** One representation of a validated call for every op, so direct calls and the worker pool run
- * every op through the same few functions. */
+/** One representation of a validated call for every op, forward or backward, so direct calls and
+ * the worker pool run every op through the same few functions. */
 
-import type { Backend, OpKind, PoolOutput } from '../backends/backend.js';
+import type { Backend, OpKind, ResultArrays } from '../backends/backend.js';
 import { finishActivation, type Activation, type BackendName } from './options.js';
 import type { ConvProblem, ConvTransposeProblem, DeformConvProblem, PoolProblem } from './problem.js';
 import { product, type Tensor } from './tensor.js';
 
 export type OpCall =
-  | (CallBase & { kind: 'conv'; problem: ConvProblem })
-  | (CallBase & { kind: 'convTranspose'; problem: ConvTransposeProblem })
-  | (CallBase & { kind: 'pool'; problem: PoolProblem })
-  | (CallBase & { kind: 'deformConv'; problem: DeformConvProblem });
+  | (CallBase & { kind: 'conv' | 'convBackward'; problem: ConvProblem })
+  | (CallBase & { kind: 'convTranspose' | 'convTransposeBackward'; problem: ConvTransposeProblem })
+  | (CallBase & { kind: 'pool' | 'poolBackward'; problem: PoolProblem })
+  | (CallBase & { kind: 'deformConv' | 'deformConvBackward'; problem: DeformConvProblem });
 
 interface CallBase {
   /** The public op name, for messages. */
   op: string;
   kind: OpKind;
-  /** The backend method's array arguments; the first one is the batched activation (for
-   * deformConv the offset and mask, arrays 1 and 3, are batched too). */
+  /** The backend method's array arguments (see `ARRAY_ROLES` in pool/split.ts for which are per sample). */
   arrays: (Float32Array | undefined)[];
   activation: Activation;
   backend: BackendName | undefined;
   returnIndices: boolean;
 }
 
-export type CallResult = Tensor | { output: Tensor; indices: Int32Array };
+export type ResultName = keyof ResultArrays;
 
-/** Runs a call's backend method (by name: the same dispatch serves workers). */
-export function runBackend(backend: Backend, kind: OpKind, problem: OpCall['problem'], arrays: (Float32Array | undefined)[]): PoolOutput {
-  switch (kind) {
+/** Where a result array lives: its full channels-first shape; whether it is activation-shaped (and
+ * returns in the caller's layout); which channel range of a worker piece it covers; and whether
+ * pieces add up (parameter gradients summed over the batch) instead of tiling it. */
+export interface ResultSpec {
+  shape: number[];
+  activation: boolean;
+  channels: 'in' | 'out' | 'all';
+  sum: boolean;
+}
+
+const activation = (shape: number[], channels: 'in' | 'out'): ResultSpec => ({ shape, activation: true, channels, sum: false });
+const parameter = (shape: number[]): ResultSpec => ({ shape, activation: false, channels: 'all', sum: true });
+
+/** The arrays a call returns and how each one is shaped and joined. */
+export function resultSpecs(call: OpCall): Partial<Record<ResultName, ResultSpec>> {
+  const p = call.problem;
+  switch (call.kind) {
     case 'conv':
-      return { output: backend.conv(problem as ConvProblem, arrays[0]!, arrays[1]!, arrays[2]) };
     case 'convTranspose':
-      return { output: backend.convTranspose(problem as ConvTransposeProblem, arrays[0]!, arrays[1]!, arrays[2]) };
-    case 'pool':
-      return backend.pool(problem as PoolProblem, arrays[0]!);
     case 'deformConv':
-      return { output: backend.deformConv(problem as DeformConvProblem, arrays[0]!, arrays[1]!, arrays[2]!, arrays[3], arrays[4]) };
+      return { output: activation(p.outputShape, 'out') };
+    case 'pool':
+      return { output: activation(p.outputShape, 'out'), ...(call.problem.kind !== 'avg' && { indices: activation(p.outputShape, 'out') }) };
+    case 'poolBackward':
+      return { gradInput: activation(p.inputShape, 'in') };
+    case 'convBackward':
+    case 'convTransposeBackward':
+    case 'deformConvBackward': {
+      const q = call.problem;
+      const specs: Partial<Record<ResultName, ResultSpec>> = {
+        gradInput: activation(q.inputShape, 'in'),
+        gradWeight: parameter(q.weightShape),
+      };
+      if (q.hasBias) specs.gradBias = parameter([q.outputShape[1]]);
+      if (call.kind === 'deformConvBackward') {
+        const d = call.problem;
+        specs.gradOffset = { shape: d.offsetShape, activation: false, channels: 'all', sum: false };
+        if (d.hasMask) specs.gradMask = { shape: [d.offsetShape[0], d.offsetShape[1] / 2, ...d.offsetShape.slice(2)], activation: false, channels: 'all', sum: false };
+      }
+      return specs;
+    }
   }
 }
 
-/** Runs a call on `backend`; an empty batch needs no backend. */
-export function execute(backend: Backend, call: OpCall): PoolOutput {
-  if (call.problem.inputShape[0] === 0) return { output: new Float32Array(0), indices: new Int32Array(0) };
+/** Runs a call's backend method (by name: the same dispatch serves workers). */
+export function runBackend(backend: Backend, kind: OpKind, problem: OpCall['problem'], arrays: (Float32Array | undefined)[]): ResultArrays {
+  const [a, b, c, d, e] = arrays;
+  switch (kind) {
+    case 'conv':
+      return { output: backend.conv(problem as ConvProblem, a!, b!, c) };
+    case 'convTranspose':
+      return { output: backend.convTranspose(problem as ConvTransposeProblem, a!, b!, c) };
+    case 'pool':
+      return backend.pool(problem as PoolProblem, a!);
+    case 'deformConv':
+      return { output: backend.deformConv(problem as DeformConvProblem, a!, b!, c!, d, e) };
+    case 'convBackward':
+      return backend.convBackward(problem as ConvProblem, a!, b!, c!);
+    case 'convTransposeBackward':
+      return backend.convTransposeBackward(problem as ConvTransposeProblem, a!, b!, c!);
+    case 'poolBackward':
+      return backend.poolBackward(problem as PoolProblem, a!, b!);
+    case 'deformConvBackward':
+      return backend.deformConvBackward(problem as DeformConvProblem, a!, b!, c!, d, e!);
+  }
+}
+
+/** The results of a call with an empty batch: empty activations and zero parameter gradients. */
+export function emptyResult(call: OpCall): ResultArrays {
+  const specs = Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][];
+  return Object.fromEntries(specs.map(([name, s]) => [name, name === 'indices' ? new Int32Array(product(s.shape)) : new Float32Array(product(s.shape))]));
+}
+
+/** Runs a call on `backend` and checks that every result has its shape. */
+export function execute(backend: Backend, call: OpCall): ResultArrays {
+  if (call.problem.inputShape[0] === 0) return emptyResult(call);
+  const specs = Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][];
   const result = runBackend(backend, call.kind, call.problem, call.arrays);
-  if (result.output.length !== product(call.problem.outputShape)) {
-    throw new Error(`${call.op}: backend ${backend.kind} returned ${result.output.length} values, expected ${product(call.problem.outputShape)}`);
+  for (const [name, spec] of specs) {
+    if (result[name]?.length !== product(spec.shape)) {
+      throw new Error(`${call.op}: backend ${backend.kind} returned ${result[name]?.length} values for ${name}, expected ${product(spec.shape)}`);
+    }
   }
   return result;
 }
 
-/** Shapes a channels-first result back to the caller's layout and batching. */
-export function finishCall(call: OpCall, result: PoolOutput): CallResult {
-  const output = finishActivation(call.activation, result.output, call.problem.outputShape);
-  if (!call.returnIndices) return output;
-  return { output, indices: finishActivation(call.activation, result.indices!, call.problem.outputShape).data };
+export type CallResult = Tensor | { output: Tensor; indices: Int32Array } | Partial<Record<ResultName, Tensor>>;
+
+/** Shapes channels-first results back to the caller's layout and batching: a tensor (or
+ * `{ output, indices }`) for a forward call, the named gradients for a backward one. */
+export function finishCall(call: OpCall, result: ResultArrays): CallResult {
+  const specs = Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][];
+  const finished = Object.fromEntries(
+    specs.map(([name, spec]) => {
+      const data = result[name]!;
+      return [name, spec.activation ? finishActivation(call.activation, data, spec.shape) : { data, shape: spec.shape }];
+    }),
+  ) as Record<ResultName, { data: Float32Array | Int32Array; shape: number[] }>;
+  if (!call.kind.endsWith('Backward')) {
+    if (!call.returnIndices) return finished.output as Tensor;
+    return { output: finished.output as Tensor, indices: finished.indices.data as Int32Array };
+  }
+  return finished as Partial<Record<ResultName, Tensor>>;
 }

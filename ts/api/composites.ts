@@ -1,11 +1,14 @@
 /** Composite ops expressed as plain convolution calls: depthwise and pointwise are conv2d with
  * implied options; separable conv and separable filters are two calls, the second built from the
- * first one's output. Everything a composite can check is checked before the first call runs. */
+ * first one's output, and their gradients run those calls' backward calls in reverse. Multi-step
+ * composites are generators of calls (`Steps`), driven on the calling thread or in the pool.
+ * Everything a composite can check is checked before the first call runs. */
 
-import type { OpCall } from './call.js';
+import { backwardCall, type ConvGradients, type SeparableConvGradients, type SepFilterGradients } from './backward.js';
+import type { CallResult, OpCall } from './call.js';
 import { CONV_OPTION_KEYS, normalizeConv, type ConvOptions } from './conv-options.js';
 import { invalid, mismatch } from './errors.js';
-import { oneOf, optionsObject, readActivation, readBias, type BackendName, type Layout } from './options.js';
+import { callerShape, oneOf, optionsObject, readActivation, readBias, type BackendName, type Layout } from './options.js';
 import type { PaddingMode } from './problem.js';
 import { checkTensor, shapeOnly, type Tensor } from './tensor.js';
 
@@ -36,33 +39,33 @@ function channelsOf(op: string, x: unknown, layout: unknown): number {
   return readActivation(op, 'x', shapeOnly(t.shape), 2, l).channels;
 }
 
-export function depthwiseCall(x: Tensor, weight: Tensor, opts?: ConvOptions): OpCall {
-  const o = optionsObject('depthwiseConv2d', opts, CONV_OPTION_KEYS);
-  if (o.groups !== undefined) throw invalid('depthwiseConv2d: groups is implied (the input channels); do not pass it');
-  const w = checkTensor('depthwiseConv2d', 'weight', weight, [4]);
+export function depthwiseCall(x: Tensor, weight: Tensor, opts?: ConvOptions, op = 'depthwiseConv2d'): OpCall {
+  const o = optionsObject(op, opts, CONV_OPTION_KEYS);
+  if (o.groups !== undefined) throw invalid(`${op}: groups is implied (the input channels); do not pass it`);
+  const w = checkTensor(op, 'weight', weight, [4]);
   if (w.shape[1] !== 1) {
-    throw mismatch(`depthwiseConv2d: weight must be [C * multiplier, 1, kh, kw], got [${w.shape.join(', ')}]`);
+    throw mismatch(`${op}: weight must be [C * multiplier, 1, kh, kw], got [${w.shape.join(', ')}]`);
   }
-  return normalizeConv('depthwiseConv2d', 2, x, weight, { ...o, groups: channelsOf('depthwiseConv2d', x, o.layout) });
+  return normalizeConv(op, 2, x, weight, { ...o, groups: channelsOf(op, x, o.layout) });
 }
 
-export function pointwiseCall(x: Tensor, weight: Tensor, opts?: ConvOptions): OpCall {
-  const w = checkTensor('pointwiseConv2d', 'weight', weight, [4]);
+export function pointwiseCall(x: Tensor, weight: Tensor, opts?: ConvOptions, op = 'pointwiseConv2d'): OpCall {
+  const w = checkTensor(op, 'weight', weight, [4]);
   if (w.shape[2] !== 1 || w.shape[3] !== 1) {
-    throw mismatch(`pointwiseConv2d: weight must be [Cout, C/groups, 1, 1], got [${w.shape.join(', ')}]`);
+    throw mismatch(`${op}: weight must be [Cout, C/groups, 1, 1], got [${w.shape.join(', ')}]`);
   }
-  return normalizeConv('pointwiseConv2d', 2, x, weight, opts);
+  return normalizeConv(op, 2, x, weight, opts);
 }
 
 const SEPARABLE_KEYS = new Set([...CONV_OPTION_KEYS, 'depthwiseBias'].filter((k) => k !== 'groups' && k !== 'flip'));
 
-export function separableCalls(
+function separableCalls(
+  op: string,
   x: Tensor,
   depthwiseWeight: Tensor,
   pointwiseWeight: Tensor,
   opts?: SeparableConvOptions,
 ): [OpCall, (intermediate: Tensor) => OpCall] {
-  const op = 'separableConv2d';
   const { depthwiseBias, bias, ...o } = optionsObject(op, opts, SEPARABLE_KEYS) as SeparableConvOptions;
   const dw = checkTensor(op, 'depthwiseWeight', depthwiseWeight, [4]);
   const pw = checkTensor(op, 'pointwiseWeight', pointwiseWeight, [4]);
@@ -83,8 +86,7 @@ function splitAxis<T>(value: T | T[] | undefined, keep: 0 | 1, neutral: T): T[] 
   return keep === 0 ? [both[0], neutral] : [neutral, both[1]];
 }
 
-export function sepFilterCalls(x: Tensor, kernelY: Float32Array, kernelX: Float32Array, opts?: SepFilterOptions): [OpCall, (intermediate: Tensor) => OpCall] {
-  const op = 'sepFilter2d';
+function sepFilterCalls(op: string, x: Tensor, kernelY: Float32Array, kernelX: Float32Array, opts?: SepFilterOptions): [OpCall, (intermediate: Tensor) => OpCall] {
   const o = optionsObject(op, opts, new Set(['stride', 'padding', 'paddingMode', 'dilation', 'flip', 'layout', 'backend'])) as SepFilterOptions;
   for (const [name, k] of [['kernelY', kernelY], ['kernelX', kernelX]] as const) {
     if (!(k instanceof Float32Array) || k.length === 0) throw invalid(`${op}: ${name} must be a non-empty Float32Array`);
@@ -114,4 +116,75 @@ export function sepFilterCalls(x: Tensor, kernelY: Float32Array, kernelX: Float3
   const { weight: wy, ...first } = pass(0, kernelY);
   const { weight: wx, ...second } = pass(1, kernelX);
   return [normalizeConv(op, 2, x, wy, first), (mid) => normalizeConv(op, 2, mid, wx, second)];
+}
+
+/** A composite as a sequence of calls: each `yield` runs a call and resumes with its result. */
+export type Steps<R> = Generator<OpCall, R, CallResult>;
+
+export function runSteps<R>(steps: Steps<R>, run: (call: OpCall) => CallResult): R {
+  let step = steps.next();
+  while (!step.done) step = steps.next(run(step.value));
+  return step.value;
+}
+
+export async function runStepsAsync<R>(steps: Steps<R>, run: (call: OpCall) => Promise<CallResult>): Promise<R> {
+  let step = steps.next();
+  while (!step.done) step = steps.next(await run(step.value));
+  return step.value;
+}
+
+type TwoCalls = [OpCall, (intermediate: Tensor) => OpCall];
+
+function* twoStepForward([first, second]: TwoCalls): Steps<Tensor> {
+  const mid = (yield first) as Tensor;
+  return (yield second(mid)) as Tensor;
+}
+
+/** Runs the forward first step, then the second step's backward and the first step's backward.
+ * The output gradient is checked (against a shape-only intermediate) before anything runs. */
+function* twoStepBackward([first, second]: TwoCalls, gradOutput: unknown): Steps<[ConvGradients, ConvGradients]> {
+  backwardCall(second(shapeOnly(callerShape(first.activation, first.problem.outputShape))), gradOutput);
+  const mid = (yield first) as Tensor;
+  const secondGrads = (yield backwardCall(second(mid), gradOutput)) as ConvGradients;
+  const firstGrads = (yield backwardCall(first, secondGrads.gradInput)) as ConvGradients;
+  return [firstGrads, secondGrads];
+}
+
+export const separableSteps = (x: Tensor, dw: Tensor, pw: Tensor, opts?: SeparableConvOptions): Steps<Tensor> =>
+  twoStepForward(separableCalls('separableConv2d', x, dw, pw, opts));
+
+export function* separableBackwardSteps(x: Tensor, dw: Tensor, pw: Tensor, gradOutput: Tensor, opts?: SeparableConvOptions): Steps<SeparableConvGradients> {
+  const [depthwise, pointwise] = yield* twoStepBackward(separableCalls('separableConv2dBackward', x, dw, pw, opts), gradOutput);
+  return {
+    gradInput: depthwise.gradInput,
+    gradDepthwiseWeight: depthwise.gradWeight,
+    gradPointwiseWeight: pointwise.gradWeight,
+    ...(depthwise.gradBias && { gradDepthwiseBias: depthwise.gradBias }),
+    ...(pointwise.gradBias && { gradBias: pointwise.gradBias }),
+  };
+}
+
+export const sepFilterSteps = (x: Tensor, kernelY: Float32Array, kernelX: Float32Array, opts?: SepFilterOptions): Steps<Tensor> =>
+  twoStepForward(sepFilterCalls('sepFilter2d', x, kernelY, kernelX, opts));
+
+/** The kernel gradient of a pass: its per-channel copies of the kernel all receive gradient. */
+function sumOverChannels(gradWeight: Tensor, taps: number): Float32Array {
+  const out = new Float32Array(taps);
+  gradWeight.data.forEach((v, i) => (out[i % taps] += v));
+  return out;
+}
+
+export function* sepFilterBackwardSteps(
+  x: Tensor,
+  kernelY: Float32Array,
+  kernelX: Float32Array,
+  gradOutput: Tensor,
+  opts?: SepFilterOptions,
+): Steps<SepFilterGradients> {
+  const [columns, rows] = yield* twoStepBackward(sepFilterCalls('sepFilter2dBackward', x, kernelY, kernelX, opts), gradOutput);
+  return {
+    gradInput: columns.gradInput,
+    gradKernelY: sumOverChannels(columns.gradWeight, kernelY.length),
+    gradKernelX: sumOverChannels(rows.gradWeight, kernelX.length),
+  };
 }

@@ -2,7 +2,7 @@
  * reading an activation tensor (layout, unbatched input) into channels-first batched form. */
 
 import { invalid, mismatch } from './errors.js';
-import { checkTensor } from './tensor.js';
+import { checkTensor, product } from './tensor.js';
 
 export type Layout = 'channels-first' | 'channels-last';
 export type BackendName = 'wasm' | 'js';
@@ -102,9 +102,16 @@ export function readActivation(op: string, name: string, x: unknown, dims: numbe
   if (channels === 0 || spatial.includes(0)) {
     throw invalid(`${op}: ${name} has an empty dimension (shape [${t.shape.join(', ')}]); only the batch may be 0`);
   }
-  const plane = spatial.reduce((p, s) => p * s, 1);
+  const plane = product(spatial);
   const data = channelsLast && t.data.length > 0 ? transposeChannels(t.data, batch, channels, plane, true) : t.data;
   return { batch, channels, spatial, data, layout, unbatched };
+}
+
+/** The shape the caller sees for a channels-first `[N, C, ...S]` shape: in its layout and batching. */
+export function callerShape(like: Pick<Activation, 'layout' | 'unbatched'>, shape: readonly number[]): number[] {
+  const [batch, channels, ...spatial] = shape;
+  const outShape = like.layout === 'channels-last' ? [batch, ...spatial, channels] : [...shape];
+  return like.unbatched ? outShape.slice(1) : outShape;
 }
 
 /** Shapes a channels-first `[N, C, ...S]` result back to the caller's layout and batching. */
@@ -114,13 +121,8 @@ export function finishActivation<T extends Float32Array | Int32Array>(
   shape: number[],
 ): { data: T; shape: number[] } {
   const [batch, channels, ...spatial] = shape;
-  let out = data;
-  let outShape = shape.slice();
-  if (like.layout === 'channels-last') {
-    out = transposeChannels(data, batch, channels, spatial.reduce((p, s) => p * s, 1), false);
-    outShape = [batch, ...spatial, channels];
-  }
-  return { data: out, shape: like.unbatched ? outShape.slice(1) : outShape };
+  const out = like.layout === 'channels-last' ? transposeChannels(data, batch, channels, product(spatial), false) : data;
+  return { data: out, shape: callerShape(like, shape) };
 }
 
 /** `bias`: a `[n]` tensor or a bare Float32Array of `n` values; `expected` says where `n` comes from. */

@@ -8,8 +8,19 @@ export interface PoolOutput {
   indices?: Int32Array;
 }
 
+/** What a backward method returns: the gradient of every differentiable argument, channels-first.
+ * `gradBias` is present when the problem has a bias, `gradMask` when it has a mask. */
+export interface Gradients {
+  gradInput: Float32Array;
+  gradWeight?: Float32Array;
+  gradBias?: Float32Array;
+  gradOffset?: Float32Array;
+  gradMask?: Float32Array;
+}
+
 /** What every compute backend implements. Problems arrive validated and normalized
- * (channels-first, batched); outputs are new channels-first arrays of `product(outputShape)`. */
+ * (channels-first, batched); results are new channels-first arrays. A backward method receives the
+ * forward's arguments plus the output gradient (shaped like the forward's output). */
 export interface Backend {
   readonly kind: BackendKind;
   conv(problem: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array;
@@ -23,7 +34,23 @@ export interface Backend {
     mask: Float32Array | undefined,
     bias: Float32Array | undefined,
   ): Float32Array;
+  convBackward(problem: ConvProblem, input: Float32Array, weight: Float32Array, gradOutput: Float32Array): Gradients;
+  convTransposeBackward(problem: ConvTransposeProblem, input: Float32Array, weight: Float32Array, gradOutput: Float32Array): Gradients;
+  poolBackward(problem: PoolProblem, input: Float32Array, gradOutput: Float32Array): Gradients;
+  deformConvBackward(
+    problem: DeformConvProblem,
+    input: Float32Array,
+    offset: Float32Array,
+    weight: Float32Array,
+    mask: Float32Array | undefined,
+    gradOutput: Float32Array,
+  ): Gradients;
 }
 
+export type ForwardKind = 'conv' | 'convTranspose' | 'pool' | 'deformConv';
+export type BackwardKind = `${ForwardKind}Backward`;
 /** The backend methods by name: what a call (and a worker message) names. */
-export type OpKind = 'conv' | 'convTranspose' | 'pool' | 'deformConv';
+export type OpKind = ForwardKind | BackwardKind;
+
+/** Every array a backend method can return, by name. */
+export type ResultArrays = Partial<PoolOutput & Gradients>;

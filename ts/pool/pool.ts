@@ -3,26 +3,38 @@
  * A worker that dies or is aborted is replaced; its call rejects with a ConvkitError. */
 
 import * as Comlink from 'comlink';
-import { finishCall, type CallResult, type OpCall } from '../api/call.js';
+import {
+  backwardCall,
+  type ConvGradients,
+  type DeformConvGradients,
+  type PoolGradients,
+  type SeparableConvGradients,
+  type SepFilterGradients,
+} from '../api/backward.js';
+import { emptyResult, finishCall, type CallResult, type OpCall } from '../api/call.js';
 import {
   depthwiseCall,
   pointwiseCall,
-  separableCalls,
-  sepFilterCalls,
+  runStepsAsync,
+  separableBackwardSteps,
+  separableSteps,
+  sepFilterBackwardSteps,
+  sepFilterSteps,
   type SeparableConvOptions,
   type SepFilterOptions,
+  type Steps,
 } from '../api/composites.js';
 import { normalizeConv, type ConvOptions } from '../api/conv-options.js';
 import { normalizeDeformConv, type DeformConvOptions } from '../api/deform-options.js';
 import { ConvkitError, invalid } from '../api/errors.js';
 import { optionsObject } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
-import { product, type Tensor } from '../api/tensor.js';
+import type { Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
-import type { PoolOutput } from '../backends/backend.js';
+import type { ResultArrays } from '../backends/backend.js';
 import { coreCount } from '../env.js';
 import type { BackendInfo, InitOptions } from '../runtime.js';
-import { pieceArgs, placePiece, splitCall, type Piece } from './split.js';
+import { joinPieces, pieceArgs, splitCall, type Piece } from './split.js';
 import { WorkerHandle } from './worker-handle.js';
 
 export interface CreatePoolOptions extends InitOptions {
@@ -42,8 +54,8 @@ export interface PoolCallOptions {
 type WithCall<O> = O & PoolCallOptions;
 type Indexed = { output: Tensor; indices: Int32Array };
 
-/** Every op of the library as an async method running in the workers; options add `signal` and
- * `transfer`. */
+/** Every op of the library (and its gradient) as an async method running in the workers; options
+ * add `signal` and `transfer`. */
 export interface Pool {
   readonly size: number;
   /** The backend the workers loaded. */
@@ -70,6 +82,34 @@ export interface Pool {
   globalAvgPool(x: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<Tensor>;
   globalMaxPool(x: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<Tensor>;
   deformConv2d(x: Tensor, offset: Tensor, weight: Tensor, opts?: WithCall<DeformConvOptions>): Promise<Tensor>;
+  conv1dBackward(x: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<ConvOptions>): Promise<ConvGradients>;
+  conv2dBackward(x: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<ConvOptions>): Promise<ConvGradients>;
+  conv3dBackward(x: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<ConvOptions>): Promise<ConvGradients>;
+  convTranspose1dBackward(x: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<ConvTransposeOptions>): Promise<ConvGradients>;
+  convTranspose2dBackward(x: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<ConvTransposeOptions>): Promise<ConvGradients>;
+  convTranspose3dBackward(x: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<ConvTransposeOptions>): Promise<ConvGradients>;
+  depthwiseConv2dBackward(x: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<ConvOptions>): Promise<ConvGradients>;
+  pointwiseConv2dBackward(x: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<ConvOptions>): Promise<ConvGradients>;
+  separableConv2dBackward(
+    x: Tensor,
+    depthwiseWeight: Tensor,
+    pointwiseWeight: Tensor,
+    gradOutput: Tensor,
+    opts?: WithCall<SeparableConvOptions>,
+  ): Promise<SeparableConvGradients>;
+  sepFilter2dBackward(x: Tensor, kernelY: Float32Array, kernelX: Float32Array, gradOutput: Tensor, opts?: WithCall<SepFilterOptions>): Promise<SepFilterGradients>;
+  maxPool1dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
+  maxPool2dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
+  maxPool3dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
+  minPool1dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
+  minPool2dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
+  minPool3dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
+  avgPool1dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
+  avgPool2dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
+  avgPool3dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
+  globalAvgPoolBackward(x: Tensor, gradOutput: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<PoolGradients>;
+  globalMaxPoolBackward(x: Tensor, gradOutput: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<PoolGradients>;
+  deformConv2dBackward(x: Tensor, offset: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<DeformConvOptions>): Promise<DeformConvGradients>;
   terminate(): Promise<void>;
 }
 
@@ -127,7 +167,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     });
   };
 
-  async function runPiece(call: OpCall, piece: Piece, callOpts: PoolCallOptions, aborted: Promise<never>): Promise<PoolOutput> {
+  async function runPiece(call: OpCall, piece: Piece, callOpts: PoolCallOptions, aborted: Promise<never>): Promise<ResultArrays> {
     const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     slot.busy++;
     const worker = await slot.worker;
@@ -161,52 +201,57 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     }
   }
 
-  /** Validates (throwing becomes the rejection), splits, runs the pieces and joins them. */
-  async function run(op: string, opts: unknown, makeCall: (opts: Record<string, unknown>) => OpCall): Promise<CallResult> {
+  /** Reads the pool's own call options; the rest go to the op's normalization. */
+  function callOptions(op: string, opts: unknown): { callOpts: PoolCallOptions; rest: Record<string, unknown> } {
     if (terminated) throw new ConvkitError('UNSUPPORTED', `${op}: the pool was terminated`);
     const { signal, transfer, ...rest } = optionsObject(op, opts) as PoolCallOptions & Record<string, unknown>;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid(`${op}: signal must be an AbortSignal`);
-    const call = makeCall(rest);
-    if (call.backend === 'wasm' && info?.backend === 'js') {
-      throw new ConvkitError('UNSUPPORTED', `${op}: backend 'wasm' is not loaded in the pool's workers`);
-    }
-    const abortError = () => new ConvkitError('ABORTED', `${op}: aborted`);
-    if (signal?.aborted) throw abortError();
-    if (call.problem.inputShape[0] === 0) return finishCall(call, { output: new Float32Array(0), indices: new Int32Array(0) });
-    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortError()), { once: true }));
-    aborted.catch(() => {});
-
-    const pieces = splitCall(call, size);
-    const results = await Promise.all(pieces.map((piece) => runPiece(call, piece, { signal, transfer }, aborted)));
-    if (pieces.length === 1) return finishCall(call, results[0]);
-    const length = product(call.problem.outputShape);
-    const output = new Float32Array(length);
-    const indices = results[0].indices ? new Int32Array(length) : undefined;
-    pieces.forEach((piece, i) => {
-      placePiece(call.problem.outputShape, piece, output, results[i].output);
-      if (indices) placePiece(call.problem.outputShape, piece, indices, results[i].indices!);
-    });
-    return finishCall(call, { output, indices });
+    return { callOpts: { signal, transfer }, rest };
   }
 
-  const tensor = (op: string, opts: unknown, makeCall: (o: Record<string, unknown>) => OpCall) => run(op, opts, makeCall) as Promise<Tensor>;
-  /** Two dependent calls (the second built from the first's output) with the same call options. */
-  const twoSteps = async (op: string, opts: unknown, make: (o: Record<string, unknown>) => [OpCall, (mid: Tensor) => OpCall]) => {
-    let second!: (mid: Tensor) => OpCall;
-    const mid = await tensor(op, opts, (o) => {
-      const [first, next] = make(o);
-      second = next;
-      return first;
-    });
-    const { signal } = (opts ?? {}) as PoolCallOptions;
-    return tensor(op, { signal }, () => second(mid));
-  };
-  const conv = (op: string, dims: number) => (x: Tensor, w: Tensor, opts?: object) => tensor(op, opts, (o) => normalizeConv(op, dims, x, w, o));
+  /** Splits a validated call, runs the pieces and joins them. */
+  async function runCall(call: OpCall, { signal, transfer }: PoolCallOptions): Promise<CallResult> {
+    if (call.backend === 'wasm' && info?.backend === 'js') {
+      throw new ConvkitError('UNSUPPORTED', `${call.op}: backend 'wasm' is not loaded in the pool's workers`);
+    }
+    const abortError = () => new ConvkitError('ABORTED', `${call.op}: aborted`);
+    if (signal?.aborted) throw abortError();
+    if (call.problem.inputShape[0] === 0) return finishCall(call, emptyResult(call));
+    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortError()), { once: true }));
+    aborted.catch(() => {});
+    const pieces = splitCall(call, size);
+    const results = await Promise.all(pieces.map((piece) => runPiece(call, piece, { signal, transfer }, aborted)));
+    return finishCall(call, joinPieces(call, pieces, results));
+  }
+
+  /** One call: validation errors become the rejection. */
+  async function one<R>(op: string, opts: unknown, makeCall: (o: Record<string, unknown>) => OpCall): Promise<R> {
+    const { callOpts, rest } = callOptions(op, opts);
+    return (await runCall(makeCall(rest), callOpts)) as R;
+  }
+
+  /** A composite's steps, one after the other. Later steps reuse the caller's arrays, so nothing is
+   * transferred. */
+  async function steps<R>(op: string, opts: unknown, make: (o: Record<string, unknown>) => Steps<R>): Promise<R> {
+    const { callOpts, rest } = callOptions(op, opts);
+    return runStepsAsync(make(rest), (call) => runCall(call, { signal: callOpts.signal }));
+  }
+
+  const conv = (op: string, dims: number) => (x: Tensor, w: Tensor, opts?: object) => one<Tensor>(op, opts, (o) => normalizeConv(op, dims, x, w, o));
+  const convBackward = (op: string, dims: number) => (x: Tensor, w: Tensor, dy: Tensor, opts?: object) =>
+    one<ConvGradients>(op, opts, (o) => backwardCall(normalizeConv(op, dims, x, w, o), dy));
   const transpose = (op: string, dims: number) => (x: Tensor, w: Tensor, opts?: object) =>
-    tensor(op, opts, (o) => normalizeConvTranspose(op, dims, x, w, o));
+    one<Tensor>(op, opts, (o) => normalizeConvTranspose(op, dims, x, w, o));
+  const transposeBackward = (op: string, dims: number) => (x: Tensor, w: Tensor, dy: Tensor, opts?: object) =>
+    one<ConvGradients>(op, opts, (o) => backwardCall(normalizeConvTranspose(op, dims, x, w, o), dy));
   const pooling = (op: string, kind: 'max' | 'min' | 'avg', dims: number) => (x: Tensor, opts?: object) =>
-    run(op, opts, (o) => normalizePool(op, kind, dims, x, o));
-  const globalPool = (op: string, kind: 'max' | 'avg') => (x: Tensor, opts?: object) => tensor(op, opts, (o) => normalizeGlobalPool(op, kind, x, o));
+    one<Tensor | Indexed>(op, opts, (o) => normalizePool(op, kind, dims, x, o));
+  const poolingBackward = (op: string, kind: 'max' | 'min' | 'avg', dims: number) => (x: Tensor, dy: Tensor, opts?: object) =>
+    one<PoolGradients>(op, opts, (o) => backwardCall(normalizePool(op, kind, dims, x, o), dy));
+  const globalPool = (op: string, kind: 'max' | 'avg') => (x: Tensor, opts?: object) => one<Tensor>(op, opts, (o) => normalizeGlobalPool(op, kind, x, o));
+  const globalPoolBackward = (op: string, kind: 'max' | 'avg') => (x: Tensor, dy: Tensor, opts?: object) =>
+    one<PoolGradients>(op, opts, (o) => backwardCall(normalizeGlobalPool(op, kind, x, o), dy));
+  const avg = (dims: number) => (x: Tensor, opts?: object) => pooling(`avgPool${dims}d`, 'avg', dims)(x, opts) as Promise<Tensor>;
 
   const methods = {
     conv1d: conv('conv1d', 1),
@@ -221,16 +266,43 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     minPool1d: pooling('minPool1d', 'min', 1),
     minPool2d: pooling('minPool2d', 'min', 2),
     minPool3d: pooling('minPool3d', 'min', 3),
-    avgPool1d: (x: Tensor, opts?: object) => pooling('avgPool1d', 'avg', 1)(x, opts) as Promise<Tensor>,
-    avgPool2d: (x: Tensor, opts?: object) => pooling('avgPool2d', 'avg', 2)(x, opts) as Promise<Tensor>,
-    avgPool3d: (x: Tensor, opts?: object) => pooling('avgPool3d', 'avg', 3)(x, opts) as Promise<Tensor>,
+    avgPool1d: avg(1),
+    avgPool2d: avg(2),
+    avgPool3d: avg(3),
     globalAvgPool: globalPool('globalAvgPool', 'avg'),
     globalMaxPool: globalPool('globalMaxPool', 'max'),
-    depthwiseConv2d: (x: Tensor, w: Tensor, opts?: object) => tensor('depthwiseConv2d', opts, (o) => depthwiseCall(x, w, o as ConvOptions)),
-    pointwiseConv2d: (x: Tensor, w: Tensor, opts?: object) => tensor('pointwiseConv2d', opts, (o) => pointwiseCall(x, w, o as ConvOptions)),
-    separableConv2d: (x: Tensor, dw: Tensor, pw: Tensor, opts?: object) => twoSteps('separableConv2d', opts, (o) => separableCalls(x, dw, pw, o as SeparableConvOptions)),
-    deformConv2d: (x: Tensor, offset: Tensor, w: Tensor, opts?: object) => tensor('deformConv2d', opts, (o) => normalizeDeformConv('deformConv2d', x, offset, w, o)),
-    sepFilter2d: (x: Tensor, ky: Float32Array, kx: Float32Array, opts?: object) => twoSteps('sepFilter2d', opts, (o) => sepFilterCalls(x, ky, kx, o as SepFilterOptions)),
+    depthwiseConv2d: (x: Tensor, w: Tensor, opts?: object) => one<Tensor>('depthwiseConv2d', opts, (o) => depthwiseCall(x, w, o as ConvOptions)),
+    pointwiseConv2d: (x: Tensor, w: Tensor, opts?: object) => one<Tensor>('pointwiseConv2d', opts, (o) => pointwiseCall(x, w, o as ConvOptions)),
+    separableConv2d: (x: Tensor, dw: Tensor, pw: Tensor, opts?: object) => steps('separableConv2d', opts, (o) => separableSteps(x, dw, pw, o as SeparableConvOptions)),
+    deformConv2d: (x: Tensor, offset: Tensor, w: Tensor, opts?: object) => one<Tensor>('deformConv2d', opts, (o) => normalizeDeformConv('deformConv2d', x, offset, w, o)),
+    sepFilter2d: (x: Tensor, ky: Float32Array, kx: Float32Array, opts?: object) => steps('sepFilter2d', opts, (o) => sepFilterSteps(x, ky, kx, o as SepFilterOptions)),
+    conv1dBackward: convBackward('conv1dBackward', 1),
+    conv2dBackward: convBackward('conv2dBackward', 2),
+    conv3dBackward: convBackward('conv3dBackward', 3),
+    convTranspose1dBackward: transposeBackward('convTranspose1dBackward', 1),
+    convTranspose2dBackward: transposeBackward('convTranspose2dBackward', 2),
+    convTranspose3dBackward: transposeBackward('convTranspose3dBackward', 3),
+    maxPool1dBackward: poolingBackward('maxPool1dBackward', 'max', 1),
+    maxPool2dBackward: poolingBackward('maxPool2dBackward', 'max', 2),
+    maxPool3dBackward: poolingBackward('maxPool3dBackward', 'max', 3),
+    minPool1dBackward: poolingBackward('minPool1dBackward', 'min', 1),
+    minPool2dBackward: poolingBackward('minPool2dBackward', 'min', 2),
+    minPool3dBackward: poolingBackward('minPool3dBackward', 'min', 3),
+    avgPool1dBackward: poolingBackward('avgPool1dBackward', 'avg', 1),
+    avgPool2dBackward: poolingBackward('avgPool2dBackward', 'avg', 2),
+    avgPool3dBackward: poolingBackward('avgPool3dBackward', 'avg', 3),
+    globalAvgPoolBackward: globalPoolBackward('globalAvgPoolBackward', 'avg'),
+    globalMaxPoolBackward: globalPoolBackward('globalMaxPoolBackward', 'max'),
+    depthwiseConv2dBackward: (x: Tensor, w: Tensor, dy: Tensor, opts?: object) =>
+      one<ConvGradients>('depthwiseConv2dBackward', opts, (o) => backwardCall(depthwiseCall(x, w, o as ConvOptions, 'depthwiseConv2dBackward'), dy)),
+    pointwiseConv2dBackward: (x: Tensor, w: Tensor, dy: Tensor, opts?: object) =>
+      one<ConvGradients>('pointwiseConv2dBackward', opts, (o) => backwardCall(pointwiseCall(x, w, o as ConvOptions, 'pointwiseConv2dBackward'), dy)),
+    separableConv2dBackward: (x: Tensor, dw: Tensor, pw: Tensor, dy: Tensor, opts?: object) =>
+      steps('separableConv2dBackward', opts, (o) => separableBackwardSteps(x, dw, pw, dy, o as SeparableConvOptions)),
+    sepFilter2dBackward: (x: Tensor, ky: Float32Array, kx: Float32Array, dy: Tensor, opts?: object) =>
+      steps('sepFilter2dBackward', opts, (o) => sepFilterBackwardSteps(x, ky, kx, dy, o as SepFilterOptions)),
+    deformConv2dBackward: (x: Tensor, offset: Tensor, w: Tensor, dy: Tensor, opts?: object) =>
+      one<DeformConvGradients>('deformConv2dBackward', opts, (o) => backwardCall(normalizeDeformConv('deformConv2dBackward', x, offset, w, o), dy)),
   };
 
   const pool = {

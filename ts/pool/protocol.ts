@@ -4,7 +4,7 @@
 import type { OpCall } from '../api/call.js';
 import type { BackendName } from '../api/options.js';
 import type { ErrorCode } from '../api/errors.js';
-import type { OpKind, PoolOutput } from '../backends/backend.js';
+import type { OpKind, ResultArrays } from '../backends/backend.js';
 import type { BackendInfo, InitOptions } from '../runtime.js';
 
 export type WorkerResult<T> = { ok: true; value: T } | { ok: false; code: ErrorCode | undefined; message: string };
@@ -17,5 +17,5 @@ export interface WorkerApi {
     problem: OpCall['problem'],
     arrays: (Float32Array | undefined)[],
     backend: BackendName | undefined,
-  ): WorkerResult<PoolOutput>;
+  ): WorkerResult<ResultArrays>;
 }

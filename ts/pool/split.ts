@@ -1,11 +1,14 @@
 /** How a call is cut into independent pieces for workers, and how pieces are cut out of the inputs
- * and put back into the output. A piece is a box over (batch, input channels, output channels):
+ * and put back into the results. A piece is a box over (batch, input channels, output channels):
  * batch ranges when the batch covers the workers, otherwise channel ranges where the op allows it
- * (convolution: whole groups, or output channels with one group; pooling: channels). */
+ * (convolution: whole groups, or output channels with one group; pooling and its gradient:
+ * channels). Every other op, and every gradient with parameters, splits by batch only; parameter
+ * gradients of batch pieces are summed. */
 
-import type { OpCall } from '../api/call.js';
+import { resultSpecs, type OpCall, type ResultName } from '../api/call.js';
 import type { ConvProblem } from '../api/problem.js';
 import { product } from '../api/tensor.js';
+import type { OpKind, ResultArrays } from '../backends/backend.js';
 
 export interface Piece {
   batch: [number, number];
@@ -30,28 +33,46 @@ function ranges(total: number, parts: number): [number, number][] {
 
 const span = (r: [number, number]) => r[1] - r[0];
 
-/** Rough work of a call, to decide whether it is worth splitting. */
+/** Rough work of a call, to decide whether it is worth splitting (a gradient costs about twice its
+ * forward, which changes no decision). */
 export function callWork(call: OpCall): number {
+  const p = call.problem;
   switch (call.kind) {
-    case 'conv':
-      return product(call.problem.outputShape) * product(call.problem.weightShape.slice(1));
     case 'convTranspose':
-      return product(call.problem.inputShape) * product(call.problem.weightShape.slice(1));
+    case 'convTransposeBackward':
+      return product(p.inputShape) * product(call.problem.weightShape.slice(1));
     case 'pool':
-      return product(call.problem.outputShape) * product(call.problem.kernel);
-    case 'deformConv':
-      return product(call.problem.outputShape) * product(call.problem.weightShape.slice(1));
+    case 'poolBackward':
+      return product(p.outputShape) * product(call.problem.kernel);
+    default:
+      return product(p.outputShape) * product(call.problem.weightShape.slice(1));
   }
 }
+
+/** How a piece takes each backend array: a box of the input (batch x input channels) or of an
+ * output-shaped array (batch x output channels), the batch range of a per-sample array, the
+ * piece's output-channel rows of a weight or bias, or the whole array. */
+type Role = 'input' | 'output' | 'sample' | 'rows' | 'whole';
+const ARRAY_ROLES: Record<OpKind, Role[]> = {
+  conv: ['input', 'rows', 'rows'],
+  convTranspose: ['input', 'whole', 'whole'],
+  pool: ['input'],
+  deformConv: ['sample', 'sample', 'whole', 'sample', 'whole'],
+  convBackward: ['sample', 'whole', 'sample'],
+  convTransposeBackward: ['sample', 'whole', 'sample'],
+  poolBackward: ['input', 'output'],
+  deformConvBackward: ['sample', 'sample', 'whole', 'sample', 'sample'],
+};
 
 export function splitCall(call: OpCall, parts: number): Piece[] {
   const [batch, channels] = call.problem.inputShape;
   const outChannels = call.problem.outputShape[1];
-  const groups = call.kind === 'pool' ? 1 : call.problem.groups;
+  const groups = 'groups' in call.problem ? call.problem.groups : 1;
   const whole: Piece = { batch: [0, batch], inChannels: [0, channels], outChannels: [0, outChannels], groups };
   if (parts <= 1 || batch === 0 || callWork(call) < MIN_WORK_TO_SPLIT) return [whole];
-  if (batch >= parts || call.kind === 'convTranspose' || call.kind === 'deformConv') return ranges(batch, parts).map((b) => ({ ...whole, batch: b }));
-  if (call.kind === 'pool') return ranges(channels, parts).map((c) => ({ ...whole, inChannels: c, outChannels: c }));
+  const byChannels = call.kind === 'conv' || call.kind === 'pool' || call.kind === 'poolBackward';
+  if (batch >= parts || !byChannels) return ranges(batch, parts).map((b) => ({ ...whole, batch: b }));
+  if (call.kind !== 'conv') return ranges(channels, parts).map((c) => ({ ...whole, inChannels: c, outChannels: c }));
   if (groups === 1) return ranges(outChannels, parts).map((o) => ({ ...whole, outChannels: o }));
   const inPerGroup = channels / groups;
   const outPerGroup = outChannels / groups;
@@ -81,39 +102,63 @@ function cutBox(data: Float32Array, shape: readonly number[], batch: [number, nu
 /** The problem and backend arrays of one piece. */
 export function pieceArgs(call: OpCall, piece: Piece): { problem: OpCall['problem']; arrays: (Float32Array | undefined)[] } {
   const p = call.problem;
-  const shapes = {
+  const batch = p.inputShape[0];
+  const [o0, o1] = piece.outChannels;
+  const cut = (role: Role, a: Float32Array | undefined): Float32Array | undefined => {
+    if (!a) return a;
+    switch (role) {
+      case 'input':
+        return cutBox(a, p.inputShape, piece.batch, piece.inChannels);
+      case 'output':
+        return cutBox(a, p.outputShape, piece.batch, piece.outChannels);
+      case 'sample':
+        return cutBox(a, [batch, a.length / batch], piece.batch, [0, a.length / batch]);
+      case 'rows': {
+        const rows = (p as ConvProblem).weightShape[0];
+        return o1 - o0 === rows ? a : a.slice((o0 * a.length) / rows, (o1 * a.length) / rows);
+      }
+      case 'whole':
+        return a;
+    }
+  };
+  const problem = {
+    ...p,
     inputShape: [span(piece.batch), span(piece.inChannels), ...p.inputShape.slice(2)],
     outputShape: [span(piece.batch), span(piece.outChannels), ...p.outputShape.slice(2)],
+    ...('offsetShape' in p && { offsetShape: [span(piece.batch), ...p.offsetShape.slice(1)] }),
+    ...(call.kind === 'conv' && { weightShape: [o1 - o0, ...call.problem.weightShape.slice(1)], groups: piece.groups }),
   };
-  const input = cutBox(call.arrays[0]!, p.inputShape, piece.batch, piece.inChannels);
-  if (call.kind === 'deformConv') {
-    // Offset and mask are per sample too (deformable calls split by batch only).
-    const perSample = (a: Float32Array | undefined) => a && cutBox(a, [p.inputShape[0], a.length / p.inputShape[0]], piece.batch, [0, a.length / p.inputShape[0]]);
-    const [, offset, weight, mask, bias] = call.arrays;
-    return {
-      problem: { ...p, ...shapes, offsetShape: [span(piece.batch), ...call.problem.offsetShape.slice(1)] },
-      arrays: [input, perSample(offset), weight, perSample(mask), bias],
-    };
-  }
-  if (call.kind !== 'conv') return { problem: { ...p, ...shapes }, arrays: [input, ...call.arrays.slice(1)] };
-  // Convolution pieces may also take a slice of output channels: rows of the weight and bias.
-  const [weight, bias] = [call.arrays[1]!, call.arrays[2]];
-  const [o0, o1] = piece.outChannels;
-  const whole = o1 - o0 === (p as ConvProblem).weightShape[0];
-  const perOut = weight.length / (p as ConvProblem).weightShape[0];
-  return {
-    problem: { ...p, ...shapes, weightShape: [o1 - o0, ...(p as ConvProblem).weightShape.slice(1)], groups: piece.groups },
-    arrays: [input, whole ? weight : weight.slice(o0 * perOut, o1 * perOut), whole ? bias : bias?.slice(o0, o1)],
-  };
+  return { problem, arrays: call.arrays.map((a, i) => cut(ARRAY_ROLES[call.kind][i], a)) };
 }
 
-/** Writes a piece's `[batch span, out-channel span, plane]` result into the full `[N, C, plane]` one. */
-export function placePiece<T extends Float32Array | Int32Array>(outputShape: readonly number[], piece: Piece, output: T, pieceOutput: T): void {
-  const outChannels = outputShape[1];
-  const plane = product(outputShape.slice(2));
-  const rows = span(piece.outChannels) * plane;
-  for (let n = piece.batch[0]; n < piece.batch[1]; n++) {
-    const src = (n - piece.batch[0]) * rows;
-    output.set(pieceOutput.subarray(src, src + rows), (n * outChannels + piece.outChannels[0]) * plane);
+/** Writes a piece's `[batch span, channel span, plane]` result into the full `[N, C, plane]` one. */
+function placePiece<T extends Float32Array | Int32Array>(shape: readonly number[], batch: [number, number], chans: [number, number], output: T, pieceOutput: T): void {
+  const channels = shape[1];
+  const plane = product(shape.slice(2));
+  const rows = span(chans) * plane;
+  for (let n = batch[0]; n < batch[1]; n++) {
+    const src = (n - batch[0]) * rows;
+    output.set(pieceOutput.subarray(src, src + rows), (n * channels + chans[0]) * plane);
   }
+}
+
+/** Joins the pieces' results: activations tile the full arrays, parameter gradients add up. */
+export function joinPieces(call: OpCall, pieces: Piece[], results: ResultArrays[]): ResultArrays {
+  if (pieces.length === 1) return results[0];
+  const joined: ResultArrays = {};
+  for (const [name, spec] of Object.entries(resultSpecs(call)) as [ResultName, NonNullable<ReturnType<typeof resultSpecs>[ResultName]>][]) {
+    const length = product(spec.shape);
+    const out = name === 'indices' ? new Int32Array(length) : new Float32Array(length);
+    pieces.forEach((piece, i) => {
+      const part = results[i][name]!;
+      if (spec.sum) {
+        for (let k = 0; k < length; k++) out[k] += part[k];
+      } else {
+        const chans = spec.channels === 'in' ? piece.inChannels : spec.channels === 'out' ? piece.outChannels : ([0, spec.shape[1]] as [number, number]);
+        placePiece(spec.shape, piece.batch, chans, out, part);
+      }
+    });
+    (joined as Record<string, Float32Array | Int32Array>)[name] = out;
+  }
+  return joined;
 }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use crate::error::ConvError;
 use crate::geometry::{ConvGeometry, ConvParams};
-use crate::gemm::{gemm_packed, pack_a, NR};
+use crate::gemm::{gemm_packed, pack_a, pack_b_gathered};
 use crate::padding::pad_image;
 use crate::plan::{plan_conv, Algorithm, ConvPlan};
 use crate::simd::{F32x4, LANES};
@@ -74,7 +74,7 @@ pub fn execute(
 }
 
 /// Reverses every kernel's taps: rotating by 180 degrees turns cross-correlation into convolution.
-fn flip_kernels(weight: &[f32], kernel_volume: usize) -> Vec<f32> {
+pub(crate) fn flip_kernels(weight: &[f32], kernel_volume: usize) -> Vec<f32> {
     weight.chunks_exact(kernel_volume).flat_map(|k| k.iter().rev().copied()).collect()
 }
 
@@ -141,6 +141,24 @@ fn direct(g: &ConvGeometry, padded: &[f32], weight: &[f32], bias: Option<&[f32]>
     }
 }
 
+/// Where the im2col matrix of one group reads the padded image: row (ci, tap) starts at
+/// `row_offsets[row]` and column p (an output position) adds `column_offsets[p]`.
+pub(crate) fn im2col_offsets(g: &ConvGeometry) -> (Vec<usize>, Vec<usize>) {
+    let [_, ph, pw] = g.padded_size();
+    let padded_plane = g.padded_size().iter().product::<usize>();
+    let taps = tap_offsets(g);
+    let row_offsets = (0..g.in_channels_per_group()).flat_map(|ci| taps.iter().map(move |&t| ci * padded_plane + t)).collect();
+    let mut column_offsets = Vec::with_capacity(g.out_plane());
+    for od in 0..g.out_size[0] {
+        for oh in 0..g.out_size[1] {
+            for ow in 0..g.out_size[2] {
+                column_offsets.push((od * g.stride[0] * ph + oh * g.stride[1]) * pw + ow * g.stride[2]);
+            }
+        }
+    }
+    (row_offsets, column_offsets)
+}
+
 #[derive(Default)]
 struct Scratch {
     a_packed: Vec<f32>,
@@ -156,51 +174,20 @@ fn im2col_gemm(
     out: &mut [f32],
     scratch: &mut Scratch,
 ) {
-    let [_, ph, pw] = g.padded_size();
     let padded_plane = g.padded_size().iter().product::<usize>();
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
-    let taps = tap_offsets(g);
-    // Row k of the im2col matrix reads input channel k / taps at tap k % taps.
-    let row_offsets: Vec<usize> =
-        (0..cin_g).flat_map(|ci| taps.iter().map(move |&t| ci * padded_plane + t)).collect();
+    let (row_offsets, column_offsets) = im2col_offsets(g);
     let k = row_offsets.len();
-    // Column p (an output position) starts at this offset in the padded plane.
-    let mut column_offsets = Vec::with_capacity(g.out_plane());
-    for od in 0..g.out_size[0] {
-        for oh in 0..g.out_size[1] {
-            for ow in 0..g.out_size[2] {
-                column_offsets.push((od * g.stride[0] * ph + oh * g.stride[1]) * pw + ow * g.stride[2]);
-            }
-        }
-    }
     let out_plane = g.out_plane();
     for group in 0..g.groups {
         let src = &padded[group * cin_g * padded_plane..(group + 1) * cin_g * padded_plane];
-        pack_a(&weight[group * cout_g * k..(group + 1) * cout_g * k], cout_g, k, &mut scratch.a_packed);
+        pack_a(&weight[group * cout_g * k..(group + 1) * cout_g * k], cout_g, k, k, &mut scratch.a_packed);
         let group_bias = bias.map(|b| &b[group * cout_g..(group + 1) * cout_g]);
         let out_g = &mut out[group * cout_g * out_plane..(group + 1) * cout_g * out_plane];
         for p0 in (0..out_plane).step_by(column_block) {
             let cols = column_block.min(out_plane - p0);
-            pack_columns(src, &row_offsets, &column_offsets[p0..p0 + cols], &mut scratch.b_packed);
+            pack_b_gathered(src, &row_offsets, &column_offsets[p0..p0 + cols], &mut scratch.b_packed);
             gemm_packed(cout_g, cols, k, &scratch.a_packed, &scratch.b_packed, group_bias, &mut out_g[p0..], out_plane);
-        }
-    }
-}
-
-/// im2col straight into GEMM B panels: element (k, p) is `src[row_offsets[k] + column_offsets[p]]`,
-/// stored at `[p / NR][k][p % NR]`; the last panel is zero-filled.
-pub(crate) fn pack_columns(src: &[f32], row_offsets: &[usize], column_offsets: &[usize], dst: &mut Vec<f32>) {
-    let k = row_offsets.len();
-    let panels = column_offsets.len().div_ceil(NR);
-    dst.clear();
-    dst.resize(panels * k * NR, 0.0);
-    for (panel, cols) in column_offsets.chunks(NR).enumerate() {
-        let dst_panel = &mut dst[panel * k * NR..(panel + 1) * k * NR];
-        for (kk, &row) in row_offsets.iter().enumerate() {
-            let dst_row = &mut dst_panel[kk * NR..kk * NR + cols.len()];
-            for (d, &col) in dst_row.iter_mut().zip(cols) {
-                *d = src[row + col];
-            }
         }
     }
 }

@@ -7,19 +7,59 @@ use crate::simd::F32x4;
 pub const MR: usize = 4;
 pub const NR: usize = 8;
 
-/// Packs rows `0..m` of a row-major `a` (`m x k`, row stride `k`) into ceil(m/MR) panels laid out
+/// Packs rows `0..m` of a row-major `a` (`m x k`, row stride `lda`) into ceil(m/MR) panels laid out
 /// `[panel][k][MR]`, zero-filling missing rows.
-pub fn pack_a(a: &[f32], m: usize, k: usize, dst: &mut Vec<f32>) {
+pub fn pack_a(a: &[f32], m: usize, k: usize, lda: usize, dst: &mut Vec<f32>) {
     let panels = m.div_ceil(MR);
     dst.clear();
     dst.resize(panels * k * MR, 0.0);
     for p in 0..panels {
         let panel = &mut dst[p * k * MR..(p + 1) * k * MR];
         for r in 0..MR.min(m - p * MR) {
-            let row = &a[(p * MR + r) * k..][..k];
+            let row = &a[(p * MR + r) * lda..][..k];
             for (kk, &v) in row.iter().enumerate() {
                 panel[kk * MR + r] = v;
             }
+        }
+    }
+}
+
+/// Packs a gathered B (`k x n`) into NR-column panels `[n / NR][k][n % NR]`: element (kk, j) is
+/// `src[row_offsets[kk] + column_offsets[j]]`, so im2col (and its transpose, by swapping the two
+/// offset lists) packs straight from the image. The last panel is zero-filled.
+pub fn pack_b_gathered(src: &[f32], row_offsets: &[usize], column_offsets: &[usize], dst: &mut Vec<f32>) {
+    let k = row_offsets.len();
+    let panels = column_offsets.len().div_ceil(NR);
+    dst.clear();
+    dst.resize(panels * k * NR, 0.0);
+    for (panel, cols) in column_offsets.chunks(NR).enumerate() {
+        let dst_panel = &mut dst[panel * k * NR..(panel + 1) * k * NR];
+        for (kk, &row) in row_offsets.iter().enumerate() {
+            let dst_row = &mut dst_panel[kk * NR..kk * NR + cols.len()];
+            for (d, &col) in dst_row.iter_mut().zip(cols) {
+                *d = src[row + col];
+            }
+        }
+    }
+}
+
+/// Floats of packed B kept live at once: sized to sit in L2 next to the A panels.
+pub const B_BLOCK_FLOATS: usize = 64 * 1024;
+
+/// `c[m x n] += a[m x k] * b^T`, the shape of every weight gradient: `a` is row-major with row stride
+/// `lda`, and element (j, p) of `b` (`n x k`) is `src[n_offsets[j] + k_offsets[p]]`. The reduction
+/// axis is blocked so each packed block of `b` stays in cache.
+pub fn gemm_abt_accumulate(a: &[f32], lda: usize, m: usize, src: &[f32], n_offsets: &[usize], k_offsets: &[usize], c: &mut [f32]) {
+    let (n, k) = (n_offsets.len(), k_offsets.len());
+    let block = (B_BLOCK_FLOATS / n.max(1)).max(16);
+    let (mut a_packed, mut b_packed, mut tile) = (Vec::new(), Vec::new(), vec![0.0; m * n]);
+    for p0 in (0..k).step_by(block) {
+        let kb = block.min(k - p0);
+        pack_a(&a[p0..], m, kb, lda, &mut a_packed);
+        pack_b_gathered(src, &k_offsets[p0..p0 + kb], n_offsets, &mut b_packed);
+        gemm_packed(m, n, kb, &a_packed, &b_packed, None, &mut tile, n);
+        for (acc, t) in c[..m * n].iter_mut().zip(&tile) {
+            *acc += t;
         }
     }
 }
@@ -119,7 +159,7 @@ mod tests {
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32) * 0.5 - 3.0).collect();
             let bias: Vec<f32> = (0..m).map(|i| i as f32).collect();
             let mut a_packed = Vec::new();
-            pack_a(&a, m, k, &mut a_packed);
+            pack_a(&a, m, k, k, &mut a_packed);
             let ldc = n + 2;
             let mut c = vec![f32::NAN; m * ldc];
             gemm_packed(m, n, k, &a_packed, &pack_b(&b, k, n), Some(&bias), &mut c, ldc);
@@ -129,6 +169,26 @@ mod tests {
                     assert_eq!(c[i * ldc + j], want, "m={m} n={n} k={k} at ({i},{j})");
                 }
                 assert!(c[i * ldc + n].is_nan(), "wrote past the valid columns");
+            }
+        }
+    }
+
+    #[test]
+    fn abt_accumulates_a_times_b_transposed_over_blocks() {
+        // k large enough to span several reduction blocks.
+        let (m, n, k) = (5, 3, 2 * B_BLOCK_FLOATS / 3 + 7);
+        let lda = k + 1;
+        let a: Vec<f32> = (0..m * lda).map(|i| ((i * 7 % 11) as f32) - 5.0).collect();
+        // b (n x k) stored as src[j * k + p].
+        let src: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 13) as f32) * 0.5 - 3.0).collect();
+        let n_offsets: Vec<usize> = (0..n).map(|j| j * k).collect();
+        let k_offsets: Vec<usize> = (0..k).collect();
+        let mut c = vec![1.0; m * n];
+        gemm_abt_accumulate(&a, lda, m, &src, &n_offsets, &k_offsets, &mut c);
+        for i in 0..m {
+            for j in 0..n {
+                let want: f64 = 1.0 + (0..k).map(|p| a[i * lda + p] as f64 * src[j * k + p] as f64).sum::<f64>();
+                assert!((c[i * n + j] as f64 - want).abs() <= 1e-3 * want.abs().max(1.0), "({i},{j}) {} vs {want}", c[i * n + j]);
             }
         }
     }

@@ -1,7 +1,9 @@
 //! convkit-core: the math of convkit, pure Rust and free of wasm specifics. Shapes and validation
 //! (`geometry`), the shared padding mechanism (`padding`), the vector type (`simd`), the GEMM
-//! microkernel and packing (`gemm`), the planner (`plan`) and the executors (`conv`).
+//! microkernel and packing (`gemm`), the planner (`plan`), the executors (`conv`, `transpose`,
+//! `pool`, `deform`) and the gradients built from them (`backward`, plus each op's own).
 
+pub mod backward;
 pub mod conv;
 pub mod deform;
 pub mod error;

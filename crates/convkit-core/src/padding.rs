@@ -116,6 +116,43 @@ pub fn pad_image(
     }
 }
 
+/// The adjoint of `pad_image`: adds the gradient of every padded element to the source element it
+/// was read from (elements that read zeros have no source). `dst` holds `[channels, d, h, w]` and
+/// is accumulated into.
+pub fn unpad_add(
+    grad_padded: &[f32],
+    channels: usize,
+    size: [usize; 3],
+    pad_before: [usize; 3],
+    pad_after: [usize; 3],
+    mode: PaddingMode,
+    dst: &mut [f32],
+) {
+    let padded: [usize; 3] = std::array::from_fn(|a| size[a] + pad_before[a] + pad_after[a]);
+    let maps: [Vec<Option<usize>>; 3] = std::array::from_fn(|a| {
+        (0..padded[a]).map(|i| mode.source_index(i as isize - pad_before[a] as isize, size[a])).collect()
+    });
+    let plane = size[0] * size[1] * size[2];
+    let padded_plane = padded[0] * padded[1] * padded[2];
+    for c in 0..channels {
+        let src_c = &grad_padded[c * padded_plane..(c + 1) * padded_plane];
+        let dst_c = &mut dst[c * plane..(c + 1) * plane];
+        for (z, sz) in maps[0].iter().enumerate() {
+            let Some(sz) = sz else { continue };
+            for (y, sy) in maps[1].iter().enumerate() {
+                let Some(sy) = sy else { continue };
+                let src_row = &src_c[(z * padded[1] + y) * padded[2]..][..padded[2]];
+                let dst_row = &mut dst_c[(sz * size[1] + sy) * size[2]..][..size[2]];
+                for (&g, sx) in src_row.iter().zip(&maps[2]) {
+                    if let Some(sx) = sx {
+                        dst_row[*sx] += g;
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +183,24 @@ mod tests {
             dst,
             vec![1.0, 2.0, 3.0, 3.0, 3.0, 1.0, 2.0, 3.0, 3.0, 3.0, 4.0, 5.0, 6.0, 6.0, 6.0]
         );
+    }
+
+    #[test]
+    fn unpad_add_is_the_adjoint_of_pad_image() {
+        // <pad(x), g> == <x, unpad_add(g)> for every mode, with asymmetric padding on every axis.
+        let (size, before, after) = ([2, 3, 4], [1, 2, 0], [2, 1, 3]);
+        let x: Vec<f32> = (0..2 * 24).map(|i| ((i * 7 % 13) as f32) - 6.0).collect();
+        let padded_len = 2 * 5 * 6 * 7;
+        let g: Vec<f32> = (0..padded_len).map(|i| ((i * 5 % 11) as f32) - 5.0).collect();
+        for mode in [PaddingMode::Zeros, PaddingMode::Reflect, PaddingMode::Symmetric, PaddingMode::Replicate, PaddingMode::Circular] {
+            let (before, after) = if mode == PaddingMode::Reflect { ([1, 2, 0], [1, 1, 3]) } else { (before, after) };
+            let mut padded = Vec::new();
+            pad_image(&x, 2, size, before, after, mode, &mut padded);
+            let mut back = vec![0.0; x.len()];
+            unpad_add(&g[..padded.len()], 2, size, before, after, mode, &mut back);
+            let lhs: f32 = padded.iter().zip(&g).map(|(a, b)| a * b).sum();
+            let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+            assert_eq!(lhs, rhs, "{mode:?}");
+        }
     }
 }

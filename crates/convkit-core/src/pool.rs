@@ -122,21 +122,37 @@ fn axis_window(o: usize, g: &PoolGeometry, a: usize) -> (Vec<usize>, usize) {
     (taps, span)
 }
 
+/// Every output window, per axis: its taps inside the input and its `count_include_pad` span.
+type Windows = [Vec<(Vec<usize>, usize)>; 3];
+
+fn windows(g: &PoolGeometry) -> Windows {
+    std::array::from_fn(|a| (0..g.out_size[a]).map(|o| axis_window(o, g, a)).collect())
+}
+
+/// What average pooling divides a window's sum by.
+fn avg_divisor(g: &PoolGeometry, (zs, zspan): &(Vec<usize>, usize), (ys, yspan): &(Vec<usize>, usize), (xs, xspan): &(Vec<usize>, usize)) -> f32 {
+    (match g.params.divisor_override {
+        Some(d) => d,
+        None if g.params.count_include_pad => zspan * yspan * xspan,
+        None => zs.len() * ys.len() * xs.len(),
+    }) as f32
+}
+
 /// Runs pooling over `[planes, ...in_size]`; returns the output and, for max/min, the indices.
 pub fn pool_forward(input: &[f32], g: &PoolGeometry) -> (Vec<f32>, Option<Vec<i32>>) {
     let in_plane: usize = g.in_size.iter().product();
     let out_plane: usize = g.out_size.iter().product();
-    let windows: [Vec<(Vec<usize>, usize)>; 3] =
-        std::array::from_fn(|a| (0..g.out_size[a]).map(|o| axis_window(o, g, a)).collect());
+    let windows = windows(g);
     let kind = g.params.kind;
     let mut output = vec![0.0; g.planes * out_plane];
     let mut indices = if kind == PoolKind::Avg { None } else { Some(vec![0i32; g.planes * out_plane]) };
     for plane in 0..g.planes {
         let src = &input[plane * in_plane..(plane + 1) * in_plane];
         let mut o = plane * out_plane;
-        for (zs, zspan) in &windows[0] {
-            for (ys, yspan) in &windows[1] {
-                for (xs, xspan) in &windows[2] {
+        for wz in &windows[0] {
+            for wy in &windows[1] {
+                for wx in &windows[2] {
+                    let (zs, ys, xs) = (&wz.0, &wy.0, &wx.0);
                     match kind {
                         PoolKind::Avg => {
                             let mut sum = 0.0f32;
@@ -148,12 +164,7 @@ pub fn pool_forward(input: &[f32], g: &PoolGeometry) -> (Vec<f32>, Option<Vec<i3
                                     }
                                 }
                             }
-                            let divisor = match g.params.divisor_override {
-                                Some(d) => d,
-                                None if g.params.count_include_pad => zspan * yspan * xspan,
-                                None => zs.len() * ys.len() * xs.len(),
-                            };
-                            output[o] = sum / divisor as f32;
+                            output[o] = sum / avg_divisor(g, wz, wy, wx);
                         }
                         PoolKind::Max | PoolKind::Min => {
                             let mut best = if kind == PoolKind::Max { f32::NEG_INFINITY } else { f32::INFINITY };
@@ -183,6 +194,41 @@ pub fn pool_forward(input: &[f32], g: &PoolGeometry) -> (Vec<f32>, Option<Vec<i3
         }
     }
     (output, indices)
+}
+
+/// Gradient of `pool_forward` with respect to its input: max/min route each output's gradient to
+/// the element it picked; average spreads it over the window's taps, divided as in the forward.
+pub fn pool_backward(input: &[f32], grad_output: &[f32], g: &PoolGeometry) -> Vec<f32> {
+    let in_plane: usize = g.in_size.iter().product();
+    let out_plane: usize = g.out_size.iter().product();
+    let mut grad = vec![0.0; input.len()];
+    if let (_, Some(indices)) = pool_forward(input, g) {
+        for (o, (&dy, &at)) in grad_output.iter().zip(&indices).enumerate() {
+            grad[(o / out_plane) * in_plane + at as usize] += dy;
+        }
+        return grad;
+    }
+    let windows = windows(g);
+    for plane in 0..g.planes {
+        let dst = &mut grad[plane * in_plane..(plane + 1) * in_plane];
+        let mut dys = grad_output[plane * out_plane..(plane + 1) * out_plane].iter();
+        for wz in &windows[0] {
+            for wy in &windows[1] {
+                for wx in &windows[2] {
+                    let share = dys.next().unwrap() / avg_divisor(g, wz, wy, wx);
+                    for &z in &wz.0 {
+                        for &y in &wy.0 {
+                            let row = (z * g.in_size[1] + y) * g.in_size[2];
+                            for &x in &wx.0 {
+                                dst[row + x] += share;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    grad
 }
 
 #[cfg(test)]
@@ -225,6 +271,19 @@ mod tests {
         p.count_include_pad = false;
         let g = PoolGeometry::new(&[1, 1, 5], &p).unwrap();
         assert_eq!(pool_forward(&x, &g).0, vec![1.0, 1.5, 3.5]);
+    }
+
+    #[test]
+    fn backward_routes_to_the_pick_or_spreads_over_the_window() {
+        let x = [1.0, 5.0, -2.0, 4.0, 3.0];
+        let dy = [10.0, 20.0, 30.0];
+        let g = PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Max, 2, 2, 1)).unwrap();
+        assert_eq!(pool_backward(&x, &dy, &g), vec![10.0, 20.0, 0.0, 30.0, 0.0]);
+        let g = PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Min, 2, 2, 1)).unwrap();
+        assert_eq!(pool_backward(&x, &dy, &g), vec![10.0, 0.0, 20.0, 0.0, 30.0]);
+        // Windows [pad, 0], [1, 2], [3, 4], each divided by 2.
+        let g = PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Avg, 2, 2, 1)).unwrap();
+        assert_eq!(pool_backward(&x, &dy, &g), vec![5.0, 10.0, 10.0, 15.0, 15.0]);
     }
 
     #[test]

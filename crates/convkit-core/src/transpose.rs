@@ -4,8 +4,7 @@
 
 use crate::error::ConvError;
 use crate::geometry::lift;
-use crate::gemm::{gemm_packed, pack_a, NR};
-use crate::conv::pack_columns;
+use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, NR};
 
 #[derive(Clone, Debug)]
 pub struct TransposeParams {
@@ -145,13 +144,13 @@ pub fn conv_transpose_forward(g: &TransposeGeometry, input: &[f32], weight: &[f3
                 a_t[r * cin_g + ci] = w_g[ci * m + r];
             }
         }
-        pack_a(&a_t, m, cin_g, &mut a_packed);
+        pack_a(&a_t, m, cin_g, cin_g, &mut a_packed);
         for n in 0..g.batch {
             let x = &input[(n * g.in_channels + group * cin_g) * in_plane..][..cin_g * in_plane];
             let out_g = &mut output[(n * g.out_channels + group * cout_g) * out_plane..][..cout_g * out_plane];
             for p0 in (0..in_plane).step_by(block) {
                 let ncols = block.min(in_plane - p0);
-                pack_columns(x, &row_offsets, &column_offsets[p0..p0 + ncols], &mut b_packed);
+                pack_b_gathered(x, &row_offsets, &column_offsets[p0..p0 + ncols], &mut b_packed);
                 cols.clear();
                 cols.resize(m * ncols, 0.0);
                 gemm_packed(m, ncols, cin_g, &a_packed, &b_packed, None, &mut cols, ncols);

@@ -2,10 +2,11 @@
 //! No math lives here. Errors reach JS as `Error("<CODE>: <message>")`; the TypeScript wasm
 //! backend turns them back into `ConvkitError`s.
 
-use convkit_core::deform::{deform_conv_forward, DeformGeometry, DeformParams};
-use convkit_core::pool::{pool_forward, PoolGeometry, PoolKind, PoolParams};
+use convkit_core::backward::{check_grad_output, conv_backward, conv_transpose_backward, Gradients};
+use convkit_core::deform::{deform_conv_backward, deform_conv_forward, DeformGeometry, DeformGradients, DeformParams};
+use convkit_core::pool::{pool_backward, pool_forward, PoolGeometry, PoolKind, PoolParams};
 use convkit_core::transpose::{conv_transpose_forward, TransposeGeometry, TransposeParams};
-use convkit_core::{conv_forward, Algorithm, ConvError, ConvParams, PaddingMode};
+use convkit_core::{conv_forward, Algorithm, ConvError, ConvGeometry, ConvParams, PaddingMode};
 use wasm_bindgen::prelude::*;
 
 fn to_js(e: ConvError) -> JsError {
@@ -41,19 +42,9 @@ pub fn conv(
     flip: bool,
     algorithm: u8,
 ) -> Result<Vec<f32>, JsError> {
-    let padding_mode = PaddingMode::from_code(padding_mode)
-        .ok_or_else(|| to_js(ConvError::invalid(format!("unknown padding mode code {padding_mode}"))))?;
     let algorithm = Algorithm::from_code(algorithm)
         .ok_or_else(|| to_js(ConvError::invalid(format!("unknown algorithm code {algorithm}"))))?;
-    let params = ConvParams {
-        stride: sizes(stride),
-        dilation: sizes(dilation),
-        pad_before: sizes(pad_before),
-        pad_after: sizes(pad_after),
-        padding_mode,
-        groups: groups as usize,
-        flip,
-    };
+    let params = conv_params(stride, dilation, pad_before, pad_after, padding_mode, groups, flip)?;
     conv_forward(
         input,
         &sizes(input_shape),
@@ -65,6 +56,111 @@ pub fn conv(
     )
     .map(|(out, _)| out)
     .map_err(to_js)
+}
+
+fn conv_params(
+    stride: &[u32],
+    dilation: &[u32],
+    pad_before: &[u32],
+    pad_after: &[u32],
+    padding_mode: u8,
+    groups: u32,
+    flip: bool,
+) -> Result<ConvParams, JsError> {
+    let padding_mode = PaddingMode::from_code(padding_mode)
+        .ok_or_else(|| to_js(ConvError::invalid(format!("unknown padding mode code {padding_mode}"))))?;
+    Ok(ConvParams {
+        stride: sizes(stride),
+        dilation: sizes(dilation),
+        pad_before: sizes(pad_before),
+        pad_after: sizes(pad_after),
+        padding_mode,
+        groups: groups as usize,
+        flip,
+    })
+}
+
+/// Checks that each data array has the length its shape needs.
+fn check_lengths(arrays: &[(&str, usize, usize)]) -> Result<(), JsError> {
+    for &(name, got, want) in arrays {
+        if got != want {
+            return Err(to_js(ConvError::shape(format!("{name} data has {got} elements but its shape needs {want}"))));
+        }
+    }
+    Ok(())
+}
+
+/// The gradients of a backward call; each `take*` moves its array out once (absent ones are
+/// undefined).
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct GradientResult {
+    input: Vec<f32>,
+    weight: Option<Vec<f32>>,
+    bias: Option<Vec<f32>>,
+    offset: Option<Vec<f32>>,
+    mask: Option<Vec<f32>>,
+}
+
+#[wasm_bindgen]
+impl GradientResult {
+    #[wasm_bindgen(js_name = takeInput)]
+    pub fn take_input(&mut self) -> Vec<f32> {
+        std::mem::take(&mut self.input)
+    }
+    #[wasm_bindgen(js_name = takeWeight)]
+    pub fn take_weight(&mut self) -> Option<Vec<f32>> {
+        self.weight.take()
+    }
+    #[wasm_bindgen(js_name = takeBias)]
+    pub fn take_bias(&mut self) -> Option<Vec<f32>> {
+        self.bias.take()
+    }
+    #[wasm_bindgen(js_name = takeOffset)]
+    pub fn take_offset(&mut self) -> Option<Vec<f32>> {
+        self.offset.take()
+    }
+    #[wasm_bindgen(js_name = takeMask)]
+    pub fn take_mask(&mut self) -> Option<Vec<f32>> {
+        self.mask.take()
+    }
+}
+
+impl From<Gradients> for GradientResult {
+    fn from(g: Gradients) -> Self {
+        GradientResult { input: g.input, weight: Some(g.weight), bias: g.bias, ..Default::default() }
+    }
+}
+
+impl From<DeformGradients> for GradientResult {
+    fn from(g: DeformGradients) -> Self {
+        GradientResult { input: g.input, weight: Some(g.weight), bias: g.bias, offset: Some(g.offset), mask: g.mask }
+    }
+}
+
+/// Gradients of `conv` with respect to input, weight and (when `with_bias`) bias.
+#[wasm_bindgen(js_name = convBackward)]
+#[allow(clippy::too_many_arguments)]
+pub fn conv_backward_js(
+    input: &[f32],
+    input_shape: &[u32],
+    weight: &[f32],
+    weight_shape: &[u32],
+    grad_output: &[f32],
+    with_bias: bool,
+    stride: &[u32],
+    dilation: &[u32],
+    pad_before: &[u32],
+    pad_after: &[u32],
+    padding_mode: u8,
+    groups: u32,
+    flip: bool,
+) -> Result<GradientResult, JsError> {
+    let params = conv_params(stride, dilation, pad_before, pad_after, padding_mode, groups, flip)?;
+    let g = ConvGeometry::new(&sizes(input_shape), &sizes(weight_shape), None, &params).map_err(to_js)?;
+    check_lengths(&[("input", input.len(), g.input_len()), ("weight", weight.len(), g.weight_len())])?;
+    check_grad_output(grad_output, g.output_len()).map_err(to_js)?;
+    Ok(conv_backward(&g, input, weight, grad_output, with_bias).into())
 }
 
 /// Transposed convolution over channels-first data; returns the flat output.
@@ -82,19 +178,44 @@ pub fn conv_transpose(
     dilation: &[u32],
     groups: u32,
 ) -> Result<Vec<f32>, JsError> {
-    let params = TransposeParams {
+    let params = transpose_params(stride, padding, output_padding, dilation, groups);
+    let g = TransposeGeometry::new(&sizes(input_shape), &sizes(weight_shape), bias.as_ref().map(Vec::len), &params)
+        .map_err(to_js)?;
+    check_lengths(&[("input", input.len(), g.input_len()), ("weight", weight.len(), g.weight_len())])?;
+    Ok(conv_transpose_forward(&g, input, weight, bias.as_deref()))
+}
+
+fn transpose_params(stride: &[u32], padding: &[u32], output_padding: &[u32], dilation: &[u32], groups: u32) -> TransposeParams {
+    TransposeParams {
         stride: sizes(stride),
         padding: sizes(padding),
         output_padding: sizes(output_padding),
         dilation: sizes(dilation),
         groups: groups as usize,
-    };
-    let g = TransposeGeometry::new(&sizes(input_shape), &sizes(weight_shape), bias.as_ref().map(Vec::len), &params)
-        .map_err(to_js)?;
-    if input.len() != g.input_len() || weight.len() != g.weight_len() {
-        return Err(to_js(ConvError::shape("data lengths do not match the shapes")));
     }
-    Ok(conv_transpose_forward(&g, input, weight, bias.as_deref()))
+}
+
+/// Gradients of `convTranspose`.
+#[wasm_bindgen(js_name = convTransposeBackward)]
+#[allow(clippy::too_many_arguments)]
+pub fn conv_transpose_backward_js(
+    input: &[f32],
+    input_shape: &[u32],
+    weight: &[f32],
+    weight_shape: &[u32],
+    grad_output: &[f32],
+    with_bias: bool,
+    stride: &[u32],
+    padding: &[u32],
+    output_padding: &[u32],
+    dilation: &[u32],
+    groups: u32,
+) -> Result<GradientResult, JsError> {
+    let params = transpose_params(stride, padding, output_padding, dilation, groups);
+    let g = TransposeGeometry::new(&sizes(input_shape), &sizes(weight_shape), None, &params).map_err(to_js)?;
+    check_lengths(&[("input", input.len(), g.input_len()), ("weight", weight.len(), g.weight_len())])?;
+    check_grad_output(grad_output, g.output_len()).map_err(to_js)?;
+    Ok(conv_transpose_backward(&g, input, weight, grad_output, with_bias).into())
 }
 
 /// The result of a pooling call: the output and, for max/min, PyTorch's flat per-plane indices.
@@ -132,6 +253,24 @@ pub fn pool(
     count_include_pad: bool,
     divisor_override: Option<u32>,
 ) -> Result<PoolResult, JsError> {
+    let g = pool_geometry(input, input_shape, kind, kernel, stride, padding, dilation, ceil_mode, count_include_pad, divisor_override)?;
+    let (output, indices) = pool_forward(input, &g);
+    Ok(PoolResult { output, indices })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pool_geometry(
+    input: &[f32],
+    input_shape: &[u32],
+    kind: u8,
+    kernel: &[u32],
+    stride: &[u32],
+    padding: &[u32],
+    dilation: &[u32],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<u32>,
+) -> Result<PoolGeometry, JsError> {
     let kind = PoolKind::from_code(kind).ok_or_else(|| to_js(ConvError::invalid(format!("unknown pooling kind {kind}"))))?;
     let params = PoolParams {
         kind,
@@ -145,11 +284,68 @@ pub fn pool(
     };
     let shape = sizes(input_shape);
     let g = PoolGeometry::new(&shape, &params).map_err(to_js)?;
-    if input.len() != shape.iter().product::<usize>() {
-        return Err(to_js(ConvError::shape("input data length does not match its shape")));
-    }
-    let (output, indices) = pool_forward(input, &g);
-    Ok(PoolResult { output, indices })
+    check_lengths(&[("input", input.len(), shape.iter().product())])?;
+    Ok(g)
+}
+
+/// Gradient of `pool` with respect to its input.
+#[wasm_bindgen(js_name = poolBackward)]
+#[allow(clippy::too_many_arguments)]
+pub fn pool_backward_js(
+    input: &[f32],
+    input_shape: &[u32],
+    grad_output: &[f32],
+    kind: u8,
+    kernel: &[u32],
+    stride: &[u32],
+    padding: &[u32],
+    dilation: &[u32],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<u32>,
+) -> Result<GradientResult, JsError> {
+    let g = pool_geometry(input, input_shape, kind, kernel, stride, padding, dilation, ceil_mode, count_include_pad, divisor_override)?;
+    check_grad_output(grad_output, g.output_len()).map_err(to_js)?;
+    Ok(GradientResult { input: pool_backward(input, grad_output, &g), ..Default::default() })
+}
+
+/// Validates a deformable convolution call and the lengths of its arrays.
+#[allow(clippy::too_many_arguments)]
+fn deform_geometry(
+    input: &[f32],
+    input_shape: &[u32],
+    offset: &[f32],
+    offset_shape: &[u32],
+    weight: &[f32],
+    weight_shape: &[u32],
+    mask: Option<&[f32]>,
+    bias_len: Option<usize>,
+    stride: &[u32],
+    padding: &[u32],
+    dilation: &[u32],
+    groups: u32,
+) -> Result<DeformGeometry, JsError> {
+    let pair = |v: &[u32]| -> Result<[usize; 2], JsError> {
+        match v {
+            [a, b] => Ok([*a as usize, *b as usize]),
+            _ => Err(to_js(ConvError::invalid("stride, padding and dilation need 2 entries"))),
+        }
+    };
+    let params = DeformParams { stride: pair(stride)?, padding: pair(padding)?, dilation: pair(dilation)?, groups: groups as usize };
+    let offset_shape = sizes(offset_shape);
+    let mask_shape = mask.map(|_| {
+        let mut s = offset_shape.clone();
+        s[1] /= 2;
+        s
+    });
+    let g = DeformGeometry::new(&sizes(input_shape), &offset_shape, &sizes(weight_shape), mask_shape.as_deref(), bias_len, &params).map_err(to_js)?;
+    check_lengths(&[
+        ("input", input.len(), g.input_len()),
+        ("offset", offset.len(), g.offset_len()),
+        ("weight", weight.len(), g.weight_len()),
+        ("mask", mask.map_or(g.mask_len(), <[f32]>::len), g.mask_len()),
+    ])?;
+    Ok(g)
 }
 
 /// Deformable 2D convolution (torchvision semantics) over channels-first data.
@@ -169,27 +365,29 @@ pub fn deform_conv(
     dilation: &[u32],
     groups: u32,
 ) -> Result<Vec<f32>, JsError> {
-    let pair = |v: &[u32]| -> Result<[usize; 2], JsError> {
-        match v {
-            [a, b] => Ok([*a as usize, *b as usize]),
-            _ => Err(to_js(ConvError::invalid("stride, padding and dilation need 2 entries"))),
-        }
-    };
-    let params = DeformParams { stride: pair(stride)?, padding: pair(padding)?, dilation: pair(dilation)?, groups: groups as usize };
-    let (input_shape, offset_shape) = (sizes(input_shape), sizes(offset_shape));
-    let mask_shape = mask.as_ref().map(|_| {
-        let mut s = offset_shape.clone();
-        s[1] /= 2;
-        s
-    });
-    let g = DeformGeometry::new(&input_shape, &offset_shape, &sizes(weight_shape), mask_shape.as_deref(), bias.as_ref().map(Vec::len), &params)
-        .map_err(to_js)?;
-    let lengths_ok = input.len() == input_shape.iter().product::<usize>()
-        && offset.len() == offset_shape.iter().product::<usize>()
-        && mask.as_ref().zip(mask_shape.as_ref()).is_none_or(|(m, s)| m.len() == s.iter().product::<usize>())
-        && weight.len() == g.out_channels * (g.in_channels / g.groups) * g.kernel[0] * g.kernel[1];
-    if !lengths_ok {
-        return Err(to_js(ConvError::shape("data lengths do not match the shapes")));
-    }
+    let g = deform_geometry(input, input_shape, offset, offset_shape, weight, weight_shape, mask.as_deref(), bias.as_ref().map(Vec::len), stride, padding, dilation, groups)?;
     Ok(deform_conv_forward(&g, input, offset, mask.as_deref(), weight, bias.as_deref()))
+}
+
+/// Gradients of `deformConv`.
+#[wasm_bindgen(js_name = deformConvBackward)]
+#[allow(clippy::too_many_arguments)]
+pub fn deform_conv_backward_js(
+    input: &[f32],
+    input_shape: &[u32],
+    offset: &[f32],
+    offset_shape: &[u32],
+    weight: &[f32],
+    weight_shape: &[u32],
+    mask: Option<Vec<f32>>,
+    grad_output: &[f32],
+    with_bias: bool,
+    stride: &[u32],
+    padding: &[u32],
+    dilation: &[u32],
+    groups: u32,
+) -> Result<GradientResult, JsError> {
+    let g = deform_geometry(input, input_shape, offset, offset_shape, weight, weight_shape, mask.as_deref(), None, stride, padding, dilation, groups)?;
+    check_grad_output(grad_output, g.output_len()).map_err(to_js)?;
+    Ok(deform_conv_backward(&g, input, offset, mask.as_deref(), weight, grad_output, with_bias).into())
 }

@@ -5,40 +5,59 @@ import type { ConvProblem } from '../../api/problem.js';
 import { lift } from './lift.js';
 import { padImage } from './padding.js';
 
-export function convJs(p: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array {
+/** A convolution's sizes lifted to three spatial axes, and where each kernel tap (unflipped) reads
+ * inside a padded plane. */
+export function convGeometry(p: ConvProblem) {
   const [batch, channels, ...spatial] = p.inputShape;
   const [outChannels, inPerGroup, ...kernelSpatial] = p.weightShape;
   const size = lift(spatial, 1);
   const kernel = lift(kernelSpatial, 1);
   const out = lift(p.outputShape.slice(2), 1);
-  const stride = lift(p.stride, 1);
   const dilation = lift(p.dilation, 1);
   const before = lift(p.padBefore, 0);
   const after = lift(p.padAfter, 0);
   const ph = size[1] + before[1] + after[1];
   const pw = size[2] + before[2] + after[2];
-  const paddedPlane = (size[0] + before[0] + after[0]) * ph * pw;
-  const inPlane = size[0] * size[1] * size[2];
-  const outPlane = out[0] * out[1] * out[2];
   const taps = kernel[0] * kernel[1] * kernel[2];
-  const outPerGroup = outChannels / p.groups;
-
-  // Offset of each tap inside a padded plane; flipping reverses the tap order.
   const tapOffset = new Int32Array(taps);
   let t = 0;
   for (let kd = 0; kd < kernel[0]; kd++)
     for (let kh = 0; kh < kernel[1]; kh++)
-      for (let kw = 0; kw < kernel[2]; kw++)
-        tapOffset[p.flip ? taps - 1 - t++ : t++] = (kd * dilation[0] * ph + kh * dilation[1]) * pw + kw * dilation[2];
+      for (let kw = 0; kw < kernel[2]; kw++) tapOffset[t++] = (kd * dilation[0] * ph + kh * dilation[1]) * pw + kw * dilation[2];
+  return {
+    batch,
+    channels,
+    outChannels,
+    inPerGroup,
+    outPerGroup: outChannels / p.groups,
+    size,
+    out,
+    stride: lift(p.stride, 1),
+    before,
+    after,
+    ph,
+    pw,
+    paddedPlane: (size[0] + before[0] + after[0]) * ph * pw,
+    inPlane: size[0] * size[1] * size[2],
+    outPlane: out[0] * out[1] * out[2],
+    taps,
+    tapOffset,
+  };
+}
 
-  const result = new Float32Array(batch * outChannels * outPlane);
-  const [od, oh, ow] = out;
-  const [sd, sh, sw] = stride;
-  for (let n = 0; n < batch; n++) {
+export function convJs(p: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array {
+  const g = convGeometry(p);
+  const { channels, outChannels, inPerGroup, taps, ph, pw, paddedPlane, inPlane, outPlane } = g;
+  // Flipping the kernel reverses the tap order.
+  const tapOffset = p.flip ? g.tapOffset.slice().reverse() : g.tapOffset;
+  const result = new Float32Array(g.batch * outChannels * outPlane);
+  const [od, oh, ow] = g.out;
+  const [sd, sh, sw] = g.stride;
+  for (let n = 0; n < g.batch; n++) {
     const image = input.subarray(n * channels * inPlane, (n + 1) * channels * inPlane);
-    const padded = padImage(image, channels, size, before, after, p.paddingMode);
+    const padded = padImage(image, channels, g.size, g.before, g.after, p.paddingMode);
     for (let co = 0; co < outChannels; co++) {
-      const group = Math.floor(co / outPerGroup);
+      const group = Math.floor(co / g.outPerGroup);
       const outBase = (n * outChannels + co) * outPlane;
       result.fill(bias ? bias[co] : 0, outBase, outBase + outPlane);
       for (let ci = 0; ci < inPerGroup; ci++) {

@@ -1,8 +1,9 @@
 import type { Backend } from '../backend.js';
 import { convJs } from './conv.js';
+import { convBackwardJs, convTransposeBackwardJs } from './conv-backward.js';
 import { convTransposeJs } from './conv-transpose.js';
-import { deformConvJs } from './deform-conv.js';
-import { poolJs } from './pool.js';
+import { deformConvBackwardJs, deformConvJs } from './deform-conv.js';
+import { poolBackwardJs, poolJs } from './pool.js';
 
 export const jsBackend: Backend = {
   kind: 'js',
@@ -10,4 +11,8 @@ export const jsBackend: Backend = {
   convTranspose: convTransposeJs,
   pool: poolJs,
   deformConv: deformConvJs,
+  convBackward: convBackwardJs,
+  convTransposeBackward: convTransposeBackwardJs,
+  poolBackward: poolBackwardJs,
+  deformConvBackward: deformConvBackwardJs,
 };

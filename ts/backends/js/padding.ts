@@ -57,3 +57,35 @@ export function padImage(
   }
   return dst;
 }
+
+/** The adjoint of `padImage`: adds the gradient of every padded element to the source element it
+ * was read from (elements that read zeros have none). `dst` holds `channels` planes of `size`. */
+export function unpadAdd(
+  gradPadded: Float32Array,
+  channels: number,
+  size: readonly number[],
+  before: readonly number[],
+  after: readonly number[],
+  mode: PaddingMode,
+  dst: Float32Array,
+): void {
+  const [d, h, w] = size;
+  const padded = size.map((s, a) => s + before[a] + after[a]);
+  const maps = padded.map((n, a) => Int32Array.from({ length: n }, (_, i) => sourceIndex(mode, i - before[a], size[a])));
+  for (let c = 0; c < channels; c++) {
+    for (let z = 0; z < padded[0]; z++) {
+      const sz = maps[0][z];
+      if (sz < 0) continue;
+      for (let y = 0; y < padded[1]; y++) {
+        const sy = maps[1][y];
+        if (sy < 0) continue;
+        const srcRow = ((c * padded[0] + z) * padded[1] + y) * padded[2];
+        const dstRow = ((c * d + sz) * h + sy) * w;
+        for (let x = 0; x < padded[2]; x++) {
+          const sx = maps[2][x];
+          if (sx >= 0) dst[dstRow + sx] += gradPadded[srcRow + x];
+        }
+      }
+    }
+  }
+}

@@ -1,7 +1,7 @@
 /** Pooling in TypeScript with PyTorch's semantics (see crates/convkit-core/src/pool.rs). */
 
 import type { PoolProblem } from '../../api/problem.js';
-import type { PoolOutput } from '../backend.js';
+import type { Gradients, PoolOutput } from '../backend.js';
 import { lift } from './lift.js';
 
 interface AxisWindow {
@@ -22,7 +22,8 @@ function axisWindows(size: number, out: number, kernel: number, stride: number, 
   });
 }
 
-export function poolJs(p: PoolProblem, input: Float32Array): PoolOutput {
+/** Per-axis windows of a pooling problem lifted to three spatial axes. */
+function poolGeometry(p: PoolProblem) {
   const [batch, channels, ...spatial] = p.inputShape;
   const size = lift(spatial, 1);
   const out = lift(p.outputShape.slice(2), 1);
@@ -30,10 +31,22 @@ export function poolJs(p: PoolProblem, input: Float32Array): PoolOutput {
   const stride = lift(p.stride, 1);
   const pad = lift(p.padding, 0);
   const dilation = lift(p.dilation, 1);
-  const windows = [0, 1, 2].map((a) => axisWindows(size[a], out[a], kernel[a], stride[a], pad[a], dilation[a]));
-  const inPlane = size[0] * size[1] * size[2];
-  const outPlane = out[0] * out[1] * out[2];
-  const planes = batch * channels;
+  return {
+    size,
+    windows: [0, 1, 2].map((a) => axisWindows(size[a], out[a], kernel[a], stride[a], pad[a], dilation[a])),
+    inPlane: size[0] * size[1] * size[2],
+    outPlane: out[0] * out[1] * out[2],
+    planes: batch * channels,
+  };
+}
+
+/** What average pooling divides a window's sum by. */
+function avgDivisor(p: PoolProblem, wz: AxisWindow, wy: AxisWindow, wx: AxisWindow): number {
+  return p.divisorOverride ?? (p.countIncludePad ? wz.span * wy.span * wx.span : wz.taps.length * wy.taps.length * wx.taps.length);
+}
+
+export function poolJs(p: PoolProblem, input: Float32Array): PoolOutput {
+  const { size, windows, inPlane, outPlane, planes } = poolGeometry(p);
   const output = new Float32Array(planes * outPlane);
   const indices = p.kind === 'avg' ? undefined : new Int32Array(planes * outPlane);
   const isMax = p.kind === 'max';
@@ -67,13 +80,37 @@ export function poolJs(p: PoolProblem, input: Float32Array): PoolOutput {
                 const row = src + (z * size[1] + y) * size[2];
                 for (const x of wx.taps) sum += input[row + x];
               }
-            const divisor =
-              p.divisorOverride ??
-              (p.countIncludePad ? wz.span * wy.span * wx.span : wz.taps.length * wy.taps.length * wx.taps.length);
-            output[o] = sum / divisor;
+            output[o] = sum / avgDivisor(p, wz, wy, wx);
           }
           o++;
         }
   }
   return indices ? { output, indices } : { output };
+}
+
+/** Gradient with respect to the input: max/min route each output's gradient to the element they
+ * picked; average spreads it over the window's taps, divided as in the forward. */
+export function poolBackwardJs(p: PoolProblem, input: Float32Array, gradOutput: Float32Array): Gradients {
+  const { size, windows, inPlane, outPlane, planes } = poolGeometry(p);
+  const gradInput = new Float32Array(input.length);
+  if (p.kind !== 'avg') {
+    const { indices } = poolJs(p, input);
+    for (let o = 0; o < gradOutput.length; o++) gradInput[Math.floor(o / outPlane) * inPlane + indices![o]] += gradOutput[o];
+    return { gradInput };
+  }
+  for (let plane = 0; plane < planes; plane++) {
+    const dst = plane * inPlane;
+    let o = plane * outPlane;
+    for (const wz of windows[0])
+      for (const wy of windows[1])
+        for (const wx of windows[2]) {
+          const share = gradOutput[o++] / avgDivisor(p, wz, wy, wx);
+          for (const z of wz.taps)
+            for (const y of wy.taps) {
+              const row = dst + (z * size[1] + y) * size[2];
+              for (const x of wx.taps) gradInput[row + x] += share;
+            }
+        }
+  }
+  return { gradInput };
 }

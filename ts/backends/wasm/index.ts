@@ -5,7 +5,7 @@ import * as simdGlue from '../../../build/wasm/simd/convkit_wasm.js';
 import * as scalarGlue from '../../../build/wasm/scalar/convkit_wasm.js';
 import { ConvkitError } from '../../api/errors.js';
 import { ALGORITHMS, PADDING_MODES } from '../../api/problem.js';
-import type { Backend } from '../backend.js';
+import type { Backend, Gradients } from '../backend.js';
 
 export const WASM_FILES = { simd: 'convkit-simd.wasm', scalar: 'convkit-scalar.wasm' } as const;
 
@@ -36,6 +36,28 @@ function guarded<T>(call: () => T): T {
 }
 
 const u32 = (v: readonly number[]) => Uint32Array.from(v);
+
+/** The result object every backward export returns: move each gradient out, then free it. */
+interface GradientResult {
+  takeInput(): Float32Array;
+  takeWeight(): Float32Array | undefined;
+  takeBias(): Float32Array | undefined;
+  takeOffset(): Float32Array | undefined;
+  takeMask(): Float32Array | undefined;
+  free(): void;
+}
+
+function gradients(call: () => GradientResult): Gradients {
+  const result = guarded(call);
+  try {
+    const named: Gradients = { gradInput: result.takeInput() };
+    const optional = { gradWeight: result.takeWeight(), gradBias: result.takeBias(), gradOffset: result.takeOffset(), gradMask: result.takeMask() };
+    for (const [name, value] of Object.entries(optional)) if (value) named[name as keyof Gradients] = value;
+    return named;
+  } finally {
+    result.free();
+  }
+}
 
 /** Pooling kinds in the order of the Rust `PoolKind` codes. */
 const POOL_KINDS = ['max', 'min', 'avg'] as const;
@@ -75,6 +97,40 @@ export async function createWasmBackend(simd: boolean, bytes: BufferSource): Pro
     deformConv(p, input, offset, weight, mask, bias) {
       return guarded(() =>
         glue.deformConv(input, u32(p.inputShape), offset, u32(p.offsetShape), weight, u32(p.weightShape), mask, bias, u32(p.stride), u32(p.padding), u32(p.dilation), p.groups),
+      );
+    },
+    convBackward(p, input, weight, gradOutput) {
+      return gradients(() =>
+        glue.convBackward(
+          input,
+          u32(p.inputShape),
+          weight,
+          u32(p.weightShape),
+          gradOutput,
+          p.hasBias,
+          u32(p.stride),
+          u32(p.dilation),
+          u32(p.padBefore),
+          u32(p.padAfter),
+          PADDING_MODES.indexOf(p.paddingMode),
+          p.groups,
+          p.flip,
+        ),
+      );
+    },
+    convTransposeBackward(p, input, weight, gradOutput) {
+      return gradients(() =>
+        glue.convTransposeBackward(input, u32(p.inputShape), weight, u32(p.weightShape), gradOutput, p.hasBias, u32(p.stride), u32(p.padding), u32(p.outputPadding), u32(p.dilation), p.groups),
+      );
+    },
+    deformConvBackward(p, input, offset, weight, mask, gradOutput) {
+      return gradients(() =>
+        glue.deformConvBackward(input, u32(p.inputShape), offset, u32(p.offsetShape), weight, u32(p.weightShape), mask, gradOutput, p.hasBias, u32(p.stride), u32(p.padding), u32(p.dilation), p.groups),
+      );
+    },
+    poolBackward(p, input, gradOutput) {
+      return gradients(() =>
+        glue.poolBackward(input, u32(p.inputShape), gradOutput, POOL_KINDS.indexOf(p.kind), u32(p.kernel), u32(p.stride), u32(p.padding), u32(p.dilation), p.ceilMode, p.countIncludePad, p.divisorOverride),
       );
     },
     pool(p, input) {

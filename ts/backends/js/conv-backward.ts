@@ -1,0 +1,116 @@
+/** Gradients of convolution and transposed convolution in TypeScript, from the forward loops (see
+ * crates/convkit-core/src/backward.rs): a convolution's input gradient is a transposed convolution
+ * onto the padded input folded back through the padding map; its weight gradient correlates the
+ * padded input with the output gradient; a transposed convolution's gradients are those of the
+ * convolution it is the adjoint of. */
+
+import type { ConvProblem, ConvTransposeProblem } from '../../api/problem.js';
+import { product } from '../../api/tensor.js';
+import type { Gradients } from '../backend.js';
+import { convGeometry, convJs } from './conv.js';
+import { convTransposeJs } from './conv-transpose.js';
+import { padImage, unpadAdd } from './padding.js';
+
+function flipKernels(weight: Float32Array, taps: number): Float32Array {
+  const out = new Float32Array(weight.length);
+  for (let base = 0; base < weight.length; base += taps) {
+    for (let k = 0; k < taps; k++) out[base + k] = weight[base + taps - 1 - k];
+  }
+  return out;
+}
+
+/** Per-channel sum of `[N, C, plane]`. */
+export function biasGrad(gradOutput: Float32Array, channels: number, plane: number): Float32Array {
+  const sums = new Float64Array(channels);
+  for (let i = 0; i < gradOutput.length; i++) sums[Math.floor(i / plane) % channels] += gradOutput[i];
+  return Float32Array.from(sums);
+}
+
+/** dW[co, ci, tap] = sum over samples and output positions p of dY[co, p] * paddedX[ci, tap + p]
+ * (for the unflipped kernel). */
+function convWeightGrad(p: ConvProblem, input: Float32Array, gradOutput: Float32Array): Float32Array {
+  const g = convGeometry(p);
+  const [od, oh, ow] = g.out;
+  const [sd, sh, sw] = g.stride;
+  const grad = new Float32Array(product(p.weightShape));
+  for (let n = 0; n < g.batch; n++) {
+    const image = input.subarray(n * g.channels * g.inPlane, (n + 1) * g.channels * g.inPlane);
+    const padded = padImage(image, g.channels, g.size, g.before, g.after, p.paddingMode);
+    for (let co = 0; co < g.outChannels; co++) {
+      const group = Math.floor(co / g.outPerGroup);
+      const dyBase = (n * g.outChannels + co) * g.outPlane;
+      for (let ci = 0; ci < g.inPerGroup; ci++) {
+        const srcBase = (group * g.inPerGroup + ci) * g.paddedPlane;
+        const wBase = (co * g.inPerGroup + ci) * g.taps;
+        for (let k = 0; k < g.taps; k++) {
+          const tap = srcBase + g.tapOffset[k];
+          let acc = 0;
+          for (let z = 0; z < od; z++) {
+            for (let y = 0; y < oh; y++) {
+              const src = tap + (z * sd * g.ph + y * sh) * g.pw;
+              const dy = dyBase + (z * oh + y) * ow;
+              for (let x = 0; x < ow; x++) acc += gradOutput[dy + x] * padded[src + x * sw];
+            }
+          }
+          grad[wBase + k] += acc;
+        }
+      }
+    }
+  }
+  return p.flip ? flipKernels(grad, g.taps) : grad;
+}
+
+export function convBackwardJs(p: ConvProblem, input: Float32Array, weight: Float32Array, gradOutput: Float32Array): Gradients {
+  const g = convGeometry(p);
+  const spatial = p.inputShape.slice(2);
+  const kernel = p.weightShape.slice(2);
+  const padded = spatial.map((s, a) => s + p.padBefore[a] + p.padAfter[a]);
+  // The strided windows may stop short of the padded end: output padding covers the rest.
+  const reached = p.outputShape.slice(2).map((o, a) => (o - 1) * p.stride[a] + p.dilation[a] * (kernel[a] - 1) + 1);
+  const adjoint: ConvTransposeProblem = {
+    inputShape: p.outputShape,
+    weightShape: p.weightShape,
+    outputShape: [g.batch, g.channels, ...padded],
+    stride: p.stride,
+    padding: spatial.map(() => 0),
+    outputPadding: padded.map((s, a) => s - reached[a]),
+    dilation: p.dilation,
+    groups: p.groups,
+    hasBias: false,
+  };
+  const gradPadded = convTransposeJs(adjoint, gradOutput, p.flip ? flipKernels(weight, g.taps) : weight, undefined);
+  const gradInput = new Float32Array(product(p.inputShape));
+  const image = g.channels * g.inPlane;
+  const paddedImage = g.channels * g.paddedPlane;
+  for (let n = 0; n < g.batch; n++) {
+    unpadAdd(gradPadded.subarray(n * paddedImage, (n + 1) * paddedImage), g.channels, g.size, g.before, g.after, p.paddingMode, gradInput.subarray(n * image, (n + 1) * image));
+  }
+  return {
+    gradInput,
+    gradWeight: convWeightGrad(p, input, gradOutput),
+    ...(p.hasBias && { gradBias: biasGrad(gradOutput, g.outChannels, g.outPlane) }),
+  };
+}
+
+export function convTransposeBackwardJs(p: ConvTransposeProblem, input: Float32Array, weight: Float32Array, gradOutput: Float32Array): Gradients {
+  // The convolution over this op's output whose output is its input.
+  const adjoint: ConvProblem = {
+    inputShape: p.outputShape,
+    weightShape: p.weightShape,
+    outputShape: p.inputShape,
+    stride: p.stride,
+    dilation: p.dilation,
+    padBefore: p.padding,
+    padAfter: p.padding,
+    paddingMode: 'zeros',
+    groups: p.groups,
+    flip: false,
+    algorithm: 'auto',
+    hasBias: false,
+  };
+  return {
+    gradInput: convJs(adjoint, gradOutput, weight, undefined),
+    gradWeight: convWeightGrad(adjoint, gradOutput, input),
+    ...(p.hasBias && { gradBias: biasGrad(gradOutput, p.outputShape[1], product(p.outputShape.slice(2))) }),
+  };
+}
