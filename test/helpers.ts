@@ -66,6 +66,49 @@ export function fixtureArgs(f: OpFixture): unknown[] {
   return [...args, { ...f.options, ...f.tensorOptions }];
 }
 
+export interface GradFixture {
+  name: string;
+  /** The backward op, e.g. `conv2dBackward`. */
+  op: string;
+  /** The forward's tensors in call order, then gradOutput. */
+  args: Tensor[];
+  options: Record<string, unknown>;
+  tensorOptions?: Record<string, Tensor>;
+  /** Every gradient PyTorch's autograd returned, by convkit's name. */
+  expected: Record<string, Tensor>;
+}
+
+/** PyTorch autograd fixtures for every op's backward. */
+export function loadGradFixtures(): GradFixture[] {
+  const raw = JSON.parse(readFileSync(new URL('./fixtures/grads.json', import.meta.url), 'utf8'));
+  const decodeAll = (o: Record<string, Encoded>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, decode(v)]));
+  return raw.cases.map((c: Record<string, unknown>) => ({
+    ...c,
+    args: (c.args as Encoded[]).map(decode),
+    tensorOptions: c.tensorOptions ? decodeAll(c.tensorOptions as Record<string, Encoded>) : undefined,
+    expected: decodeAll(c.expected as Record<string, Encoded>),
+  }));
+}
+
+/** The call arguments of a gradient fixture (sepFilter2d's kernels as bare arrays). */
+export function gradFixtureArgs(f: GradFixture): unknown[] {
+  const args: unknown[] = f.op === 'sepFilter2dBackward' ? [f.args[0], f.args[1].data, f.args[2].data, f.args[3]] : f.args;
+  return [...args, { ...f.options, ...f.tensorOptions }];
+}
+
+/** Compares every expected gradient (and that no other gradient is returned) with a result. */
+export function compareGradients(f: GradFixture, result: Record<string, Tensor | Float32Array>): string {
+  const names = Object.keys(result).sort();
+  if (JSON.stringify(names) !== JSON.stringify(Object.keys(f.expected).sort())) return `gradients [${names}] != [${Object.keys(f.expected).sort()}]`;
+  for (const [name, want] of Object.entries(f.expected)) {
+    const value = result[name];
+    const got = value instanceof Float32Array ? { data: value, shape: [value.length] } : value;
+    const c = compare(got, want, GRAD_ATOL, GRAD_RTOL);
+    if (!c.ok) return `${name}: ${c.detail}`;
+  }
+  return 'ok';
+}
+
 export function loadConvFixtures(): ConvFixture[] {
   const raw = JSON.parse(readFileSync(new URL('./fixtures/conv.json', import.meta.url), 'utf8'));
   return raw.cases.map((c: Record<string, unknown>) => ({
@@ -80,6 +123,10 @@ export function loadConvFixtures(): ConvFixture[] {
 /** The documented tolerance for float32 convolution against a float64 reference. */
 export const ATOL = 1e-4;
 export const RTOL = 1e-4;
+/** Gradients sum over batch and space (weights) or over every window reaching an input: the same
+ * float32 tolerance holds. */
+export const GRAD_ATOL = 1e-4;
+export const GRAD_RTOL = 1e-4;
 
 /** Largest violation of |got - want| <= ATOL + RTOL * |want| (<= 0 when within tolerance), or a
  * description of a shape mismatch. */

@@ -81,8 +81,11 @@ fn adjoint_convolution(tg: &TransposeGeometry) -> ConvGeometry {
         groups: tg.groups,
         flip: false,
     };
-    let cg = ConvGeometry::new(&output_shape, &weight_shape, None, &params).expect("a transposed convolution has an adjoint convolution");
-    debug_assert_eq!(cg.out_size, tg.in_size);
+    let mut cg = ConvGeometry::new(&output_shape, &weight_shape, None, &params).expect("a transposed convolution has an adjoint convolution");
+    // Output padding of a stride or more (allowed below the dilation) adds whole strides at the
+    // end that no input position reached: the adjoint's extra outputs are dropped.
+    debug_assert!(cg.out_size.iter().zip(&tg.in_size).all(|(o, i)| o >= i));
+    cg.out_size = tg.in_size;
     cg
 }
 
@@ -211,6 +214,8 @@ mod tests {
             (&[2, 4, 5, 6], &[4, 3, 3, 2], TransposeParams { stride: vec![2, 1], padding: vec![1, 0], output_padding: vec![1, 0], dilation: vec![1, 2], groups: 1 }),
             (&[1, 6, 7], &[6, 1, 4], TransposeParams { stride: vec![3], padding: vec![2], output_padding: vec![2], dilation: vec![1], groups: 2 }),
             (&[1, 2, 3, 4, 3], &[2, 2, 2, 3, 2], TransposeParams { stride: vec![2, 1, 2], padding: vec![0, 1, 1], output_padding: vec![1, 0, 0], dilation: vec![1, 1, 2], groups: 1 }),
+            // Output padding beyond the stride (allowed below the dilation).
+            (&[1, 2, 4, 5], &[2, 2, 2, 3], TransposeParams { stride: vec![1, 2], padding: vec![0, 1], output_padding: vec![2, 3], dilation: vec![3, 4], groups: 1 }),
         ];
         for (xs, ws, p) in cases {
             let tg = TransposeGeometry::new(xs, ws, Some(ws[1] * p.groups), p).unwrap();
