@@ -35,6 +35,18 @@ const cases: Case[] = [
   ['deform offset groups not dividing channels', 'deformConv2d', 'SHAPE_MISMATCH', /offsetGroups dividing the 4 input channels/, () => [x, tensor([1, 54, 4, 4]), tensor([2, 4, 3, 3])]],
   ['deform channel mismatch', 'deformConv2d', 'SHAPE_MISMATCH', /weight has 3 input channels per group/, () => [x, tensor([1, 18, 4, 4]), tensor([2, 3, 3, 3])]],
   ['deform unbatched', 'deformConv2d', 'INVALID_ARGUMENT', /x must have 4 dimensions/, () => [tensor([4, 6, 6]), tensor([1, 18, 4, 4]), tensor([2, 4, 3, 3])]],
+  // Gradients: the forward's checks, then gradOutput against the forward output's shape.
+  ['backward gradOutput spatial size', 'conv2dBackward', 'SHAPE_MISMATCH', /gradOutput must have the forward output's shape \[1, 2, 4, 4\], got \[1, 2, 6, 6\]/, () => [x, tensor([2, 4, 3, 3]), tensor([1, 2, 6, 6])]],
+  ['backward gradOutput channels-last order', 'conv2dBackward', 'SHAPE_MISMATCH', /forward output's shape \[1, 4, 6, 2\], got \[1, 2, 6, 6\]/, () => [x, tensor([2, 6, 3, 3]), tensor([1, 2, 6, 6]), { layout: 'channels-last', padding: 1 }]],
+  ['backward gradOutput batched for an unbatched call', 'conv1dBackward', 'INVALID_ARGUMENT', /gradOutput must have 2 dimensions, got 3/, () => [tensor([4, 6]), tensor([2, 4, 3]), tensor([1, 2, 4])]],
+  ['backward gradOutput not a tensor', 'maxPool2dBackward', 'INVALID_ARGUMENT', /gradOutput must be a tensor/, () => [x, [1, 2, 3], { kernelSize: 2 }]],
+  ['backward gradOutput data length', 'avgPool2dBackward', 'SHAPE_MISMATCH', /gradOutput\.data has 5 elements but shape \[1, 4, 3, 3\] needs 36/, () => [x, { data: new Float32Array(5), shape: [1, 4, 3, 3] }, { kernelSize: 2 }]],
+  ['backward mismatched options', 'conv2dBackward', 'SHAPE_MISMATCH', /forward output's shape \[1, 2, 3, 3\], got \[1, 2, 4, 4\]/, () => [x, tensor([2, 4, 3, 3]), tensor([1, 2, 4, 4]), { stride: 2, padding: 1 }]],
+  ['backward forward checks still apply', 'convTranspose2dBackward', 'SHAPE_MISMATCH', /weight has 3 input channels/, () => [x, tensor([3, 2, 3, 3]), tensor([1, 2, 8, 8])]],
+  ['backward of a composite checks gradOutput first', 'separableConv2dBackward', 'SHAPE_MISMATCH', /gradOutput must have the forward output's shape \[1, 5, 4, 4\]/, () => [x, tensor([4, 1, 3, 3]), tensor([5, 4, 1, 1]), tensor([1, 5, 6, 6])]],
+  ['backward of sepFilter2d', 'sepFilter2dBackward', 'SHAPE_MISMATCH', /gradOutput must have the forward output's shape \[1, 4, 6, 6\]/, () => [x, new Float32Array(3), new Float32Array(3), tensor([1, 4, 4, 4]), { padding: 1 }]],
+  ['backward deform gradOutput', 'deformConv2dBackward', 'SHAPE_MISMATCH', /gradOutput must have the forward output's shape \[1, 2, 4, 4\]/, () => [x, tensor([1, 18, 4, 4]), tensor([2, 4, 3, 3]), tensor([1, 3, 4, 4])]],
+  ['backward global pool gradOutput', 'globalMaxPoolBackward', 'SHAPE_MISMATCH', /forward output's shape \[1, 4, 1, 1\]/, () => [x, tensor([1, 4, 6, 6])]],
 ];
 
 describe.each(['wasm-simd', 'js'] as const)('op errors (%s)', (kind) => {

@@ -73,6 +73,35 @@ describe('pool', () => {
     expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
   });
 
+  it.each([
+    ['conv2dBackward, batch split (weight and bias gradients summed)', 'conv2dBackward', () => {
+      const x = tensor([4, 8, 24, 24], 5);
+      return [x, tensor([16, 8, 3, 3], 6), tensor([4, 16, 24, 24], 7), { padding: 1, paddingMode: 'reflect', bias: new Float32Array(16) }];
+    }],
+    ['convTranspose2dBackward, batch split', 'convTranspose2dBackward', () => [tensor([3, 16, 16, 16], 8), tensor([16, 8, 4, 4], 9), tensor([3, 8, 32, 32], 10), { stride: 2, padding: 1 }]],
+    ['maxPool2dBackward, channel split', 'maxPool2dBackward', () => [tensor([1, 64, 64, 64], 11), tensor([1, 64, 32, 32], 12), { kernelSize: 3, stride: 2, padding: 1 }]],
+    ['deformConv2dBackward, batch split', 'deformConv2dBackward', () => [tensor([2, 8, 20, 20], 13), tensor([2, 18, 20, 20], 14), tensor([16, 8, 3, 3], 15), tensor([2, 16, 20, 20], 16), { padding: 1, mask: tensor([2, 9, 20, 20], 17) }]],
+  ] as const)('%s gives the direct call\'s gradients', async (_, op, args) => {
+    const a = args();
+    const direct = (ck[op] as (...a: unknown[]) => Record<string, { data: Float32Array; shape: number[] }>)(...a);
+    const pooled = await (pool[op] as (...a: unknown[]) => Promise<Record<string, { data: Float32Array; shape: number[] }>>)(...a);
+    expect(Object.keys(pooled).sort()).toEqual(Object.keys(direct).sort());
+    for (const [name, want] of Object.entries(direct)) {
+      expect(pooled[name].shape, name).toEqual(want.shape);
+      // Summing per-piece partial sums changes the float32 rounding of parameter gradients only.
+      const worst = want.data.reduce((m, w, i) => Math.max(m, Math.abs(pooled[name].data[i] - w) - 1e-4 * (1 + Math.abs(w))), -Infinity);
+      expect(worst, name).toBeLessThanOrEqual(0);
+    }
+  });
+
+  it('rejects a backward call with a wrong gradOutput, and keeps working', async () => {
+    const x = tensor([1, 4, 6, 6], 18);
+    const w = tensor([2, 4, 3, 3], 19);
+    await expect(pool.conv2dBackward(x, w, tensor([1, 2, 6, 6], 20))).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringMatching(/^conv2dBackward: gradOutput/) });
+    const grads = await pool.conv2dBackward(x, w, tensor([1, 2, 4, 4], 20));
+    expect(grads.gradWeight.shape).toEqual([2, 4, 3, 3]);
+  });
+
   it('transfer: true moves the input buffer and still computes the right result', async () => {
     const x = tensor([1, 4, 16, 16], 5);
     const w = tensor([4, 4, 3, 3], 6);
