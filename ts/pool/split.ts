@@ -5,7 +5,7 @@
  * channels). Every other op, and every gradient with parameters, splits by batch only; parameter
  * gradients of batch pieces are summed. */
 
-import { resultSpecs, type OpCall, type ResultName } from '../api/call.js';
+import { resultSpecs, type OpCall, type ResultName, type ResultSpec } from '../api/call.js';
 import type { ConvProblem } from '../api/problem.js';
 import { product } from '../api/tensor.js';
 import type { OpKind, ResultArrays } from '../backends/backend.js';
@@ -146,7 +146,7 @@ function placePiece<T extends Float32Array | Int32Array>(shape: readonly number[
 export function joinPieces(call: OpCall, pieces: Piece[], results: ResultArrays[]): ResultArrays {
   if (pieces.length === 1) return results[0];
   const joined: ResultArrays = {};
-  for (const [name, spec] of Object.entries(resultSpecs(call)) as [ResultName, NonNullable<ReturnType<typeof resultSpecs>[ResultName]>][]) {
+  for (const [name, spec] of Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][]) {
     const length = product(spec.shape);
     const out = name === 'indices' ? new Int32Array(length) : new Float32Array(length);
     pieces.forEach((piece, i) => {
