@@ -94,6 +94,18 @@ describe('pool', () => {
     }
   });
 
+  it('transfer: true on a call split across workers still computes the right result', async () => {
+    const x = tensor([4, 8, 24, 24], 21);
+    const w = tensor([16, 8, 3, 3], 22);
+    const direct = ck.conv2d(x, w, { padding: 1 });
+    const pooled = await pool.conv2d(x, w, { padding: 1, transfer: true });
+    expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
+    const dy = tensor([4, 16, 24, 24], 23);
+    const grads = ck.conv2dBackward(x, w, dy, { padding: 1 });
+    const pooledGrads = await pool.conv2dBackward(x, w, dy, { padding: 1, transfer: true });
+    expect(pooledGrads.gradInput.shape).toEqual(grads.gradInput.shape);
+  });
+
   it('rejects a backward call with a wrong gradOutput, and keeps working', async () => {
     const x = tensor([1, 4, 6, 6], 18);
     const w = tensor([2, 4, 3, 3], 19);

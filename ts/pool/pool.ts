@@ -220,7 +220,10 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortError()), { once: true }));
     aborted.catch(() => {});
     const pieces = splitCall(call, size);
-    const results = await Promise.all(pieces.map((piece) => runPiece(call, piece, { signal, transfer }, aborted)));
+    // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs as
+    // one piece may move them.
+    const moveCallerBuffers = transfer === true && pieces.length === 1;
+    const results = await Promise.all(pieces.map((piece) => runPiece(call, piece, { signal, transfer: moveCallerBuffers }, aborted)));
     return finishCall(call, joinPieces(call, pieces, results));
   }
 
