@@ -2,6 +2,7 @@
  * calls resolve `backend` options against what it loaded. */
 
 import { unsupported } from './api/errors.js';
+import { setMemoryLimit } from './api/memory.js';
 import type { BackendName } from './api/conv-options.js';
 import type { Backend, BackendKind } from './backends/backend.js';
 import { jsBackend } from './backends/js/index.js';
@@ -17,6 +18,9 @@ export interface InitOptions {
   simd?: boolean;
   /** `false` skips wasm entirely and runs everything on the JS backend. Default: true. */
   wasm?: boolean;
+  /** Calls that would need more working memory than this many bytes fail with OUT_OF_MEMORY
+   * before allocating. Default 2 GiB. Unlike the other options it applies on every `init()`. */
+  memoryLimit?: number;
 }
 
 export interface BackendInfo {
@@ -33,8 +37,16 @@ function defaultWasmBase(): URL {
   return new URL('./', import.meta.url);
 }
 
-/** Loads the wasm module once; later calls are no-ops. Falls back to JS if wasm cannot load. */
+/** Loads the wasm module once; later calls are no-ops (except for `memoryLimit`). Falls back to JS
+ * if wasm cannot load. */
 export function init(opts: InitOptions = {}): Promise<void> {
+  if (opts.memoryLimit !== undefined) {
+    try {
+      setMemoryLimit(opts.memoryLimit);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
   loading ??= (async () => {
     if (opts.wasm === false || typeof WebAssembly !== 'object') return;
     const base = new URL(opts.wasmBase ?? defaultWasmBase(), defaultWasmBase());

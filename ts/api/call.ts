@@ -2,6 +2,7 @@
  * the worker pool run every op through the same few functions. */
 
 import type { Backend, OpKind, ResultArrays } from '../backends/backend.js';
+import { checkMemory } from './memory.js';
 import { finishActivation, type Activation, type BackendName } from './options.js';
 import type { ConvProblem, ConvTransposeProblem, DeformConvProblem, PoolProblem } from './problem.js';
 import { product, type Tensor } from './tensor.js';
@@ -98,8 +99,9 @@ export function emptyResult(call: OpCall): ResultArrays {
   return Object.fromEntries(specs.map(([name, s]) => [name, name === 'indices' ? new Int32Array(product(s.shape)) : new Float32Array(product(s.shape))]));
 }
 
-/** Runs a call on `backend` and checks that every result has its shape. */
+/** Runs a call on `backend` (after the memory check) and checks that every result has its shape. */
 export function execute(backend: Backend, call: OpCall): ResultArrays {
+  checkMemory(call);
   if (call.problem.inputShape[0] === 0) return emptyResult(call);
   const specs = Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][];
   const result = runBackend(backend, call.kind, call.problem, call.arrays);

@@ -27,6 +27,7 @@ import {
 import { normalizeConv, type ConvOptions } from '../api/conv-options.js';
 import { normalizeDeformConv, type DeformConvOptions } from '../api/deform-options.js';
 import { ConvkitError, invalid } from '../api/errors.js';
+import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
 import { optionsObject } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
 import type { Tensor } from '../api/tensor.js';
@@ -133,7 +134,10 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     simd: opts.simd,
     // Workers resolve relative URLs against their own script; send an absolute one.
     wasmBase: opts.wasmBase === undefined ? undefined : new URL(opts.wasmBase, globalThis.location?.href ?? workerUrl).href,
+    memoryLimit: opts.memoryLimit,
   };
+  // Checked here, for the whole call, before anything is copied to the workers.
+  const ownLimit = opts.memoryLimit === undefined ? undefined : readMemoryLimit('createPool', opts.memoryLimit);
   let terminated = false;
   let info: BackendInfo | undefined;
 
@@ -216,6 +220,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     }
     const abortError = () => new ConvkitError('ABORTED', `${call.op}: aborted`);
     if (signal?.aborted) throw abortError();
+    checkMemory(call, ownLimit ?? memoryLimit());
     if (call.problem.inputShape[0] === 0) return finishCall(call, emptyResult(call));
     const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortError()), { once: true }));
     aborted.catch(() => {});

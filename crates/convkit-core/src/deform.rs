@@ -3,6 +3,7 @@
 //! outside; the sampled columns then go through the same packed GEMM as im2col convolution.
 
 use crate::error::ConvError;
+use crate::geometry::checked_sum;
 use crate::gemm::{gemm_abt_accumulate, gemm_packed, pack_a, pack_b_gathered, NR};
 
 #[derive(Clone, Debug)]
@@ -47,8 +48,8 @@ impl DeformGeometry {
         }
         let mut out = [0; 2];
         for a in 0..2 {
-            let extent = p.dilation[a] * (weight[2 + a] - 1) + 1;
-            let padded = input[2 + a] + 2 * p.padding[a];
+            let extent = p.dilation[a].checked_mul(weight[2 + a] - 1).and_then(|e| e.checked_add(1)).ok_or_else(|| ConvError::out_of_memory("kernel extent overflows"))?;
+            let padded = checked_sum("padded size", [input[2 + a], p.padding[a], p.padding[a]])?;
             if extent > padded {
                 return Err(ConvError::invalid("kernel extent larger than the padded input"));
             }

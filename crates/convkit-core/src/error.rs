@@ -8,6 +8,7 @@ pub enum ErrorCode {
     InvalidArgument,
     ShapeMismatch,
     Unsupported,
+    OutOfMemory,
 }
 
 impl ErrorCode {
@@ -16,6 +17,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::ShapeMismatch => "SHAPE_MISMATCH",
             ErrorCode::Unsupported => "UNSUPPORTED",
+            ErrorCode::OutOfMemory => "OUT_OF_MEMORY",
         }
     }
 }
@@ -35,6 +37,9 @@ impl ConvError {
     }
     pub fn unsupported(message: impl Into<String>) -> Self {
         ConvError { code: ErrorCode::Unsupported, message: message.into() }
+    }
+    pub fn out_of_memory(message: impl Into<String>) -> Self {
+        ConvError { code: ErrorCode::OutOfMemory, message: message.into() }
     }
 }
 

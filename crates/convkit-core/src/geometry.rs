@@ -53,6 +53,24 @@ pub struct ConvGeometry {
 
 const AXES: [&str; 3] = ["d", "h", "w"];
 
+/// Elements of a `shape` array, or OUT_OF_MEMORY when its f32 data could not exist in this address
+/// space (checked arithmetic: on wasm32 `usize` is 32 bits).
+pub fn checked_len(name: &str, shape: &[usize]) -> Result<usize, ConvError> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize / std::mem::size_of::<f32>())
+        .ok_or_else(|| ConvError::out_of_memory(format!("{name} of shape {shape:?} is too large to allocate")))
+}
+
+/// `a + b + c` or OUT_OF_MEMORY on overflow.
+pub(crate) fn checked_sum(name: &str, parts: [usize; 3]) -> Result<usize, ConvError> {
+    parts
+        .iter()
+        .try_fold(0usize, |n, &d| n.checked_add(d))
+        .ok_or_else(|| ConvError::out_of_memory(format!("{name} {parts:?} overflows")))
+}
+
 /// Lifts per-axis values of a 1 to 3 axis call to three axes (D, H, W) by prepending `fill`.
 pub(crate) fn lift(v: &[usize], fill: usize) -> [usize; 3] {
     let mut out = [fill; 3];
@@ -152,8 +170,11 @@ impl ConvGeometry {
                     in_size[a]
                 )));
             }
-            let padded = in_size[a] + pad_before[a] + pad_after[a];
-            let extent = dilation[a] * (kernel[a] - 1) + 1;
+            let padded = checked_sum("padded size", [in_size[a], pad_before[a], pad_after[a]])?;
+            let extent = dilation[a]
+                .checked_mul(kernel[a] - 1)
+                .and_then(|e| e.checked_add(1))
+                .ok_or_else(|| ConvError::out_of_memory("kernel extent overflows"))?;
             if extent > padded {
                 return Err(ConvError::invalid(format!(
                     "kernel extent {extent} (size {} with dilation {}) on axis {axis} is larger than the padded input {padded}",
@@ -162,6 +183,10 @@ impl ConvGeometry {
             }
             out_size[a] = (padded - extent) / stride[a] + 1;
         }
+        let padded: [usize; 3] = std::array::from_fn(|a| in_size[a] + pad_before[a] + pad_after[a]);
+        checked_len("padded input", &[in_channels, padded[0], padded[1], padded[2]])?;
+        checked_len("input", input)?;
+        checked_len("output", &[batch, out_channels, out_size[0], out_size[1], out_size[2]])?;
         Ok(ConvGeometry {
             spatial_dims: dims,
             batch,
@@ -258,5 +283,22 @@ mod tests {
             .unwrap_err()
             .message
             .contains("bias"));
+    }
+
+    #[test]
+    fn sizes_beyond_the_address_space_are_out_of_memory_not_overflow() {
+        let mut p = ConvParams::new(2);
+        p.pad_before = vec![usize::MAX / 2, 0];
+        p.pad_after = vec![usize::MAX / 2, 0];
+        let e = ConvGeometry::new(&[1, 1, 4, 4], &[1, 1, 3, 3], None, &p).unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::OutOfMemory);
+        // Each padded axis fits, their product does not.
+        let mut p = ConvParams::new(2);
+        p.pad_before = vec![usize::MAX / 8, usize::MAX / 8];
+        p.pad_after = vec![usize::MAX / 8, usize::MAX / 8];
+        let e = ConvGeometry::new(&[1, 1, 4, 4], &[1, 1, 1, 1], None, &p).unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::OutOfMemory, "{}", e.message);
+        assert!(checked_len("x", &[usize::MAX, 2]).is_err());
+        assert_eq!(checked_len("x", &[3, 4]).unwrap(), 12);
     }
 }

@@ -3,7 +3,7 @@
 //! for max/min, a divisor override, and PyTorch's flat per-plane argmax/argmin indices.
 
 use crate::error::ConvError;
-use crate::geometry::lift;
+use crate::geometry::{checked_len, lift};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolKind {
@@ -35,12 +35,14 @@ pub struct PoolParams {
     pub divisor_override: Option<usize>,
 }
 
-/// PyTorch's pooling output length (`pooling_output_shape`).
-pub fn pool_output_length(input: usize, kernel: usize, stride: usize, pad: usize, dilation: usize, ceil_mode: bool) -> isize {
-    let numerator = (input + 2 * pad) as isize - (dilation * (kernel - 1)) as isize - 1 + if ceil_mode { stride as isize - 1 } else { 0 };
-    let mut out = numerator.div_euclid(stride as isize) + 1;
+/// PyTorch's pooling output length (`pooling_output_shape`), in i128 so that no size a caller can
+/// pass overflows on any target.
+pub fn pool_output_length(input: usize, kernel: usize, stride: usize, pad: usize, dilation: usize, ceil_mode: bool) -> i128 {
+    let (input, kernel, stride, pad, dilation) = (input as i128, kernel as i128, stride as i128, pad as i128, dilation as i128);
+    let numerator = input + 2 * pad - dilation * (kernel - 1) - 1 + if ceil_mode { stride - 1 } else { 0 };
+    let mut out = numerator.div_euclid(stride) + 1;
     // The last window must start inside the input or its left padding.
-    if ceil_mode && (out - 1) * stride as isize >= (input + pad) as isize {
+    if ceil_mode && (out - 1) * stride >= input + pad {
         out -= 1;
     }
     out
@@ -91,6 +93,7 @@ impl PoolGeometry {
             }
             out[a] = o as usize;
         }
+        checked_len("input", input)?;
         Ok(PoolGeometry {
             planes: input[0] * input[1],
             in_size: lift(&input[2..], 1),

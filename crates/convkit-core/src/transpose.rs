@@ -3,7 +3,7 @@
 //! at `in * stride - padding + tap * dilation`. No zero insertion.
 
 use crate::error::ConvError;
-use crate::geometry::lift;
+use crate::geometry::{checked_len, lift};
 use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, NR};
 
 #[derive(Clone, Debug)]
@@ -72,12 +72,15 @@ impl TransposeGeometry {
                     "outputPadding {op} must be smaller than either stride {s} or dilation {d}"
                 )));
             }
-            let size = ((input[2 + a] - 1) * s + d * (weight[2 + a] - 1) + op + 1) as isize - 2 * p.padding[a] as isize;
+            // i128: no size a caller can pass overflows it, on any target.
+            let size = (input[2 + a] as i128 - 1) * s as i128 + d as i128 * (weight[2 + a] as i128 - 1) + op as i128 + 1 - 2 * p.padding[a] as i128;
             if size < 1 {
                 return Err(ConvError::invalid(format!("the output would be empty on axis {a}")));
             }
-            out[3 - dims + a] = size as usize;
+            out[3 - dims + a] = usize::try_from(size).map_err(|_| ConvError::out_of_memory(format!("the output size {size} on axis {a} is too large")))?;
         }
+        checked_len("output", &[input[0], out_channels, out[0], out[1], out[2]])?;
+        checked_len("input", input)?;
         Ok(TransposeGeometry {
             spatial_dims: dims,
             batch: input[0],
