@@ -27,6 +27,8 @@ export interface BackendInfo {
   backend: BackendKind;
   threads: number;
   version: string;
+  /** Wasm backends: the current size of the wasm linear memory in bytes. */
+  memoryBytes?: number;
 }
 
 let wasmBackend: Backend | undefined;
@@ -65,7 +67,8 @@ export function init(opts: InitOptions = {}): Promise<void> {
 }
 
 export function backendInfo(): BackendInfo {
-  return { backend: (wasmBackend ?? jsBackend).kind, threads: 1, version: VERSION };
+  const backend = wasmBackend ?? jsBackend;
+  return { backend: backend.kind, threads: 1, version: VERSION, ...(backend.memoryBytes && { memoryBytes: backend.memoryBytes() }) };
 }
 
 /** The backend for a call: the one asked for, or what `init()` picked. */

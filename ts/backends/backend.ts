@@ -23,6 +23,8 @@ export interface Gradients {
  * forward's arguments plus the output gradient (shaped like the forward's output). */
 export interface Backend {
   readonly kind: BackendKind;
+  /** Wasm backends: the current size of the linear memory in bytes (it grows, never shrinks). */
+  memoryBytes?(): number;
   conv(problem: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array;
   convTranspose(problem: ConvTransposeProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array;
   pool(problem: PoolProblem, input: Float32Array): PoolOutput;

@@ -61,6 +61,7 @@ export interface Pool {
   readonly size: number;
   /** The backend the workers loaded. */
   readonly info: BackendInfo;
+  stats(): PoolStats;
   conv1d(x: Tensor, weight: Tensor, opts?: WithCall<ConvOptions>): Promise<Tensor>;
   conv2d(x: Tensor, weight: Tensor, opts?: WithCall<ConvOptions>): Promise<Tensor>;
   conv3d(x: Tensor, weight: Tensor, opts?: WithCall<ConvOptions>): Promise<Tensor>;
@@ -116,7 +117,21 @@ export interface Pool {
 
 interface Slot {
   worker: Promise<WorkerHandle>;
+  /** The started worker the slot holds now (undefined while a replacement starts). */
+  current?: WorkerHandle;
   busy: number;
+}
+
+/** What the pool holds right now (diagnostics: for leak checks and monitoring). */
+export interface PoolStats {
+  /** Live worker threads. */
+  workers: number;
+  /** Workers replaced after dying or being aborted, since the pool started. */
+  restarts: number;
+  /** Pieces of calls sent to workers and not yet settled. */
+  inFlight: number;
+  /** Node only: event listeners on the worker threads (undefined elsewhere). */
+  listeners: number | undefined;
 }
 
 function defaultWorkerUrl(): URL {
@@ -144,16 +159,29 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
   const start = async (): Promise<WorkerHandle> => {
     const handle = await WorkerHandle.spawn(workerUrl);
     try {
-      info = await Promise.race([handle.remote.init(initOptions), handle.failure]);
+      info = await Promise.race([handle.init(initOptions), handle.failure]);
     } catch (e) {
       handle.kill(new ConvkitError('WORKER_FAILED', 'worker failed to start'));
       throw e instanceof ConvkitError ? e : new ConvkitError('WORKER_FAILED', `worker failed to start: ${String(e)}`);
     }
     handle.keepAlive(false);
+    live.add(handle);
+    handle.failure.catch(() => live.delete(handle));
     return handle;
   };
+  const live = new Set<WorkerHandle>();
+  let restarts = 0;
   const slots: Slot[] = [];
-  for (let i = 0; i < size; i++) slots.push({ worker: start(), busy: 0 });
+  const launch = (slot: Slot) => {
+    const worker = start();
+    slot.worker = worker;
+    worker.then((handle) => slot.worker === worker && (slot.current = handle), () => {});
+  };
+  for (let i = 0; i < size; i++) {
+    const slot: Slot = { worker: Promise.resolve(undefined as never), busy: 0 };
+    launch(slot);
+    slots.push(slot);
+  }
   try {
     await Promise.all(slots.map((s) => s.worker));
   } catch (e) {
@@ -161,45 +189,57 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     throw e;
   }
 
-  /** Replaces a slot's worker if it is still the given (dead or aborted) one. */
+  /** Replaces a slot's worker if it is still the given (dead or aborted) one; decided synchronously
+   * so that several calls failing on one worker start one replacement. */
   const replace = (slot: Slot, dead: WorkerHandle) => {
-    void slot.worker.then((current) => {
-      if (current === dead && !terminated) {
-        slot.worker = start();
-        slot.worker.catch(() => {});
-      }
-    });
+    if (slot.current !== dead || terminated) return;
+    slot.current = undefined;
+    restarts++;
+    launch(slot);
+    slot.worker.catch(() => {});
   };
+
+  /** A piece that never ran because its worker died with another piece (or was ended): safe to send again. */
+  class LostPiece extends Error {}
 
   async function runPiece(call: OpCall, piece: Piece, callOpts: PoolCallOptions, aborted: Promise<never>): Promise<ResultArrays> {
     const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     slot.busy++;
     const worker = await slot.worker;
+    const token = {};
     worker.keepAlive(true);
     try {
       const { problem, arrays } = pieceArgs(call, piece);
       // Pieces cut from the inputs are our own copies and always move; the caller's buffers move
       // only with `transfer: true`.
       const buffers = [...new Set(arrays.flatMap((a, i) => (a && (a !== call.arrays[i] || callOpts.transfer) ? [a.buffer] : [])))];
-      const result = await Promise.race([
-        worker.remote.run(call.kind, problem, Comlink.transfer(arrays, buffers), call.backend),
-        worker.failure,
-        aborted,
-      ]);
-      if (!result.ok) throw new ConvkitError(result.code ?? 'WORKER_FAILED', result.message);
+      worker.track(token);
+      const result = await Promise.race([worker.run(call.kind, problem, Comlink.transfer(arrays, buffers), call.backend), worker.failure, aborted]);
+      if (!result.ok) {
+        // Not a ConvkitError: something broke inside the worker (a wasm trap). Its state is suspect.
+        if (!result.code) {
+          worker.kill(new ConvkitError('WORKER_FAILED', 'worker restarted: a call failed inside it'));
+          replace(slot, worker);
+        }
+        throw new ConvkitError(result.code ?? 'WORKER_FAILED', result.message);
+      }
       return result.value;
     } catch (e) {
-      // Wasm cannot be interrupted: an aborted call's worker is ended and replaced. Other calls
-      // queued on it were not aborted, so they fail as WORKER_FAILED.
-      if (e instanceof ConvkitError && e.code === 'ABORTED') {
+      if (!(e instanceof ConvkitError)) throw e;
+      if (e.code === 'ABORTED') {
+        // Wasm cannot be interrupted: an aborted call's worker is ended and replaced; the calls
+        // queued on it are sent again.
         worker.kill(new ConvkitError('WORKER_FAILED', 'worker restarted: another call running on it was aborted'));
         replace(slot, worker);
-      } else if (e instanceof ConvkitError && e.code === 'WORKER_FAILED') {
-        worker.kill(e);
+        throw e;
+      }
+      if (e.code === 'WORKER_FAILED' && !worker.alive) {
         replace(slot, worker);
+        if (worker.crashedOn !== token && !callOpts.transfer) throw new LostPiece();
       }
       throw e;
     } finally {
+      worker.untrack(token);
       slot.busy--;
       if (slot.busy === 0 && worker.alive) worker.keepAlive(false);
     }
@@ -222,14 +262,35 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     if (signal?.aborted) throw abortError();
     checkMemory(call, ownLimit ?? memoryLimit());
     if (call.problem.inputShape[0] === 0) return finishCall(call, emptyResult(call));
-    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortError()), { once: true }));
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortError());
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
     aborted.catch(() => {});
-    const pieces = splitCall(call, size);
-    // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs as
-    // one piece may move them.
-    const moveCallerBuffers = transfer === true && pieces.length === 1;
-    const results = await Promise.all(pieces.map((piece) => runPiece(call, piece, { signal, transfer: moveCallerBuffers }, aborted)));
-    return finishCall(call, joinPieces(call, pieces, results));
+    try {
+      const pieces = splitCall(call, size);
+      // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs
+      // as one piece may move them.
+      const moveCallerBuffers = transfer === true && pieces.length === 1;
+      const results = await Promise.all(pieces.map((piece) => runPieceRetrying(call, piece, { signal, transfer: moveCallerBuffers }, aborted)));
+      return finishCall(call, joinPieces(call, pieces, results));
+    } finally {
+      signal?.removeEventListener('abort', onAbort!);
+    }
+  }
+
+  /** A worker that dies takes the pieces queued on it: only the one it was running fails (with
+   * WORKER_FAILED); the others never ran and are sent again (a few times at most). */
+  async function runPieceRetrying(call: OpCall, piece: Piece, callOpts: PoolCallOptions, aborted: Promise<never>): Promise<ResultArrays> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await runPiece(call, piece, callOpts, aborted);
+      } catch (e) {
+        if (!(e instanceof LostPiece)) throw e;
+        if (attempt === 3 || terminated) throw new ConvkitError('WORKER_FAILED', `${call.op}: workers kept failing while this call waited on them`);
+      }
+    }
   }
 
   /** One call: validation errors become the rejection. */
@@ -318,6 +379,12 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     get info() {
       return info!;
     },
+    stats: (): PoolStats => ({
+      workers: live.size,
+      restarts,
+      inFlight: slots.reduce((n, s) => n + s.busy, 0),
+      listeners: [...live].reduce<number | undefined>((n, w) => (n === undefined ? undefined : w.listenerCount() === undefined ? undefined : n + w.listenerCount()!), 0),
+    }),
     ...methods,
     async terminate() {
       terminated = true;

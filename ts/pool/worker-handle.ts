@@ -10,6 +10,7 @@ import type { WorkerApi } from './protocol.js';
 interface NodeWorker {
   on(event: 'error', cb: (e: Error) => void): void;
   on(event: 'exit', cb: (code: number) => void): void;
+  listenerCount(event: string): number;
   terminate(): Promise<number>;
   ref(): void;
   unref(): void;
@@ -17,15 +18,26 @@ interface NodeWorker {
 
 export class WorkerHandle {
   readonly failure: Promise<never>;
+  /** The worker's methods, looked up once: each Comlink property access makes a new proxy. */
+  readonly init: Comlink.Remote<WorkerApi>['init'];
+  readonly run: Comlink.Remote<WorkerApi>['run'];
+  /** The piece the thread was running when it crashed: the oldest one sent and not settled
+   * (a worker runs calls in the order they arrive). Undefined when we ended the thread. */
+  crashedOn: object | undefined;
+  private readonly sent: object[] = [];
   private fail!: (e: ConvkitError) => void;
   private stopped = false;
 
   private constructor(
-    readonly remote: Comlink.Remote<WorkerApi>,
+    remote: Comlink.Remote<WorkerApi>,
     private readonly stop: () => void,
     /** Node only: lets an idle pool not keep the process alive. */
     readonly keepAlive: (on: boolean) => void,
+    /** Node only: listeners on the worker (message, error, exit), to check that none leak. */
+    readonly listenerCount: () => number | undefined,
   ) {
+    this.init = remote.init;
+    this.run = remote.run;
     this.failure = new Promise<never>((_, reject) => (this.fail = reject));
     this.failure.catch(() => {}); // observed by calls that race against it
   }
@@ -33,7 +45,10 @@ export class WorkerHandle {
   static async spawn(url: URL): Promise<WorkerHandle> {
     let handle: WorkerHandle;
     const died = (why: string) => {
-      if (!handle.stopped) handle.fail(new ConvkitError('WORKER_FAILED', `worker failed: ${why}`));
+      if (!handle.stopped) {
+        handle.crashedOn = handle.sent[0];
+        handle.fail(new ConvkitError('WORKER_FAILED', `worker failed: ${why}`));
+      }
       handle.stopped = true;
     };
     if (isNode) {
@@ -43,12 +58,13 @@ export class WorkerHandle {
         Comlink.wrap<WorkerApi>(nodeEndpoint(worker as never)),
         () => void worker.terminate(),
         (on) => (on ? worker.ref() : worker.unref()),
+        () => ['message', 'error', 'exit'].reduce((n, event) => n + worker.listenerCount(event), 0),
       );
       worker.on('error', (e) => died(e.message));
       worker.on('exit', (code) => died(`exited with code ${code}`));
     } else {
       const worker = new Worker(url, { type: 'module' });
-      handle = new WorkerHandle(Comlink.wrap<WorkerApi>(worker), () => worker.terminate(), () => {});
+      handle = new WorkerHandle(Comlink.wrap<WorkerApi>(worker), () => worker.terminate(), () => {}, () => undefined);
       worker.addEventListener('error', (e) => {
         e.preventDefault();
         died(e.message || 'uncaught error');
@@ -56,6 +72,15 @@ export class WorkerHandle {
       worker.addEventListener('messageerror', () => died('a message could not be deserialized'));
     }
     return handle;
+  }
+
+  /** Records a piece as sent (before posting it) and, later, as settled. */
+  track(piece: object): void {
+    this.sent.push(piece);
+  }
+  untrack(piece: object): void {
+    const at = this.sent.indexOf(piece);
+    if (at >= 0) this.sent.splice(at, 1);
   }
 
   get alive(): boolean {

@@ -64,12 +64,13 @@ const POOL_KINDS = ['max', 'min', 'avg'] as const;
 
 export async function createWasmBackend(simd: boolean, bytes: BufferSource): Promise<Backend> {
   const glue = simd ? simdGlue : scalarGlue;
-  await glue.default({ module_or_path: bytes });
+  const exports = await glue.default({ module_or_path: bytes });
   if (glue.simdEnabled() !== simd) {
     throw new ConvkitError('UNSUPPORTED', `the ${simd ? 'SIMD' : 'scalar'} wasm file holds the other build`);
   }
   return {
     kind: simd ? 'wasm-simd' : 'wasm',
+    memoryBytes: () => exports.memory.buffer.byteLength,
     conv(p, input, weight, bias) {
       return guarded(() =>
         glue.conv(
