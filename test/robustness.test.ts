@@ -108,7 +108,9 @@ describe('pool under load', () => {
     const small = tensor([1, 2, 8, 8]);
     const w2 = tensor([2, 2, 3, 3]);
     expect(same(await pool.conv2d(small, w2), ck.conv2d(small, w2))).toBe(true);
-    expect(pool.stats().workers).toBe(2);
+    // The ended workers' replacements come up (one per ended worker, however many calls it had).
+    await expect.poll(() => pool.stats().workers, { timeout: 10_000 }).toBe(2);
+    expect(pool.stats().restarts).toBeLessThanOrEqual(2);
   });
 
   it('transfer: true moves the input or leaves it intact, and never changes it', async () => {

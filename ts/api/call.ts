@@ -2,6 +2,7 @@
  * the worker pool run every op through the same few functions. */
 
 import type { Backend, OpKind, ResultArrays } from '../backends/backend.js';
+import { ConvkitError } from './errors.js';
 import { checkMemory } from './memory.js';
 import { finishActivation, type Activation, type BackendName } from './options.js';
 import type { ConvProblem, ConvTransposeProblem, DeformConvProblem, PoolProblem } from './problem.js';
@@ -104,7 +105,14 @@ export function execute(backend: Backend, call: OpCall): ResultArrays {
   checkMemory(call);
   if (call.problem.inputShape[0] === 0) return emptyResult(call);
   const specs = Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][];
-  const result = runBackend(backend, call.kind, call.problem, call.arrays);
+  let result: ResultArrays;
+  try {
+    result = runBackend(backend, call.kind, call.problem, call.arrays);
+  } catch (e) {
+    // The backends validate again (defence in depth); their messages do not know the op's name.
+    if (e instanceof ConvkitError && !e.message.startsWith(`${call.op}: `)) throw new ConvkitError(e.code, `${call.op}: ${e.message}`);
+    throw e;
+  }
   for (const [name, spec] of specs) {
     if (result[name]?.length !== product(spec.shape)) {
       throw new Error(`${call.op}: backend ${backend.kind} returned ${result[name]?.length} values for ${name}, expected ${product(spec.shape)}`);

@@ -9,11 +9,15 @@ export type BackendName = 'wasm' | 'js';
 
 export const fmt = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
+/** The largest size, stride, padding or dilation accepted: sizes cross the wasm boundary as 32-bit
+ * integers, and larger values could never describe a tensor that fits in memory. */
+export const MAX_INT = 2 ** 31 - 1;
+
 export function isPositiveInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_INT;
 }
 export function isNonNegativeInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_INT;
 }
 
 /** `opts` as a record with only `allowed` keys; anything but an object (or undefined) is an error. */

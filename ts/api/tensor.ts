@@ -37,8 +37,9 @@ export function checkTensor(op: string, name: string, value: unknown, ranks: rea
     throw invalid(`${op}: ${name} must be a tensor { data: Float32Array, shape: number[] }, got ${describe(value)}`);
   }
   for (const d of t.shape) {
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw invalid(`${op}: ${name}.shape must hold non-negative integers, got [${t.shape.join(', ')}]`);
+    // Bounded like every other size (options.ts MAX_INT; not imported: options.ts imports this file).
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 2 ** 31 - 1) {
+      throw invalid(`${op}: ${name}.shape must hold non-negative integers below 2^31, got [${t.shape.join(', ')}]`);
     }
   }
   if (!ranks.includes(t.shape.length)) {

@@ -221,11 +221,13 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
           worker.kill(new ConvkitError('WORKER_FAILED', 'worker restarted: a call failed inside it'));
           replace(slot, worker);
         }
-        throw new ConvkitError(result.code ?? 'WORKER_FAILED', result.message);
+        const prefix = result.message.startsWith(`${call.op}: `) ? '' : `${call.op}: `;
+        throw new ConvkitError(result.code ?? 'WORKER_FAILED', prefix + result.message);
       }
       return result.value;
     } catch (e) {
-      if (!(e instanceof ConvkitError)) throw e;
+      // Whatever else breaks on the way (a message that cannot be cloned) still rejects as a ConvkitError.
+      if (!(e instanceof ConvkitError)) throw new ConvkitError('WORKER_FAILED', `${call.op}: ${e instanceof Error ? e.message : String(e)}`);
       if (e.code === 'ABORTED') {
         // Wasm cannot be interrupted: an aborted call's worker is ended and replaced; the calls
         // queued on it are sent again.

@@ -111,9 +111,18 @@ impl PoolGeometry {
     }
 }
 
-/// Window taps along one axis that fall inside the input, and (for average pooling) the window
-/// length PyTorch divides by when `count_include_pad` is set (clipped to the padded input).
-fn axis_window(o: usize, g: &PoolGeometry, a: usize) -> (Vec<usize>, usize) {
+/// One output window along one axis.
+struct AxisWindow {
+    /// Taps inside the input.
+    taps: Vec<usize>,
+    /// The window length clipped to the padded input (average pooling's `count_include_pad` divisor).
+    span: usize,
+    /// The first tap at or after 0, possibly past the input: PyTorch's index for a window with no
+    /// tap inside the input (which max/min report as -inf/+inf).
+    first: usize,
+}
+
+fn axis_window(o: usize, g: &PoolGeometry, a: usize) -> AxisWindow {
     let start = (o * g.stride[a]) as isize - g.padding[a] as isize;
     let taps = (0..g.kernel[a])
         .map(|k| start + (k * g.dilation[a]) as isize)
@@ -122,22 +131,24 @@ fn axis_window(o: usize, g: &PoolGeometry, a: usize) -> (Vec<usize>, usize) {
         .collect();
     let padded_end = (g.in_size[a] + g.padding[a]) as isize;
     let span = ((start + g.kernel[a] as isize).min(padded_end) - start) as usize;
-    (taps, span)
+    let step = g.dilation[a] as isize;
+    let first = if start >= 0 { start } else { start + (-start + step - 1) / step * step } as usize;
+    AxisWindow { taps, span, first }
 }
 
-/// Every output window, per axis: its taps inside the input and its `count_include_pad` span.
-type Windows = [Vec<(Vec<usize>, usize)>; 3];
+/// Every output window, per axis.
+type Windows = [Vec<AxisWindow>; 3];
 
 fn windows(g: &PoolGeometry) -> Windows {
     std::array::from_fn(|a| (0..g.out_size[a]).map(|o| axis_window(o, g, a)).collect())
 }
 
 /// What average pooling divides a window's sum by.
-fn avg_divisor(g: &PoolGeometry, (zs, zspan): &(Vec<usize>, usize), (ys, yspan): &(Vec<usize>, usize), (xs, xspan): &(Vec<usize>, usize)) -> f32 {
+fn avg_divisor(g: &PoolGeometry, z: &AxisWindow, y: &AxisWindow, x: &AxisWindow) -> f32 {
     (match g.params.divisor_override {
         Some(d) => d,
-        None if g.params.count_include_pad => zspan * yspan * xspan,
-        None => zs.len() * ys.len() * xs.len(),
+        None if g.params.count_include_pad => z.span * y.span * x.span,
+        None => z.taps.len() * y.taps.len() * x.taps.len(),
     }) as f32
 }
 
@@ -155,7 +166,7 @@ pub fn pool_forward(input: &[f32], g: &PoolGeometry) -> (Vec<f32>, Option<Vec<i3
         for wz in &windows[0] {
             for wy in &windows[1] {
                 for wx in &windows[2] {
-                    let (zs, ys, xs) = (&wz.0, &wy.0, &wx.0);
+                    let (zs, ys, xs) = (&wz.taps, &wy.taps, &wx.taps);
                     match kind {
                         PoolKind::Avg => {
                             let mut sum = 0.0f32;
@@ -187,6 +198,9 @@ pub fn pool_forward(input: &[f32], g: &PoolGeometry) -> (Vec<f32>, Option<Vec<i3
                                     }
                                 }
                             }
+                            if best_at < 0 {
+                                best_at = ((wz.first * g.in_size[1] + wy.first) * g.in_size[2] + wx.first) as i64;
+                            }
                             output[o] = best;
                             indices.as_mut().unwrap()[o] = best_at as i32;
                         }
@@ -207,7 +221,10 @@ pub fn pool_backward(input: &[f32], grad_output: &[f32], g: &PoolGeometry) -> Ve
     let mut grad = vec![0.0; input.len()];
     if let (_, Some(indices)) = pool_forward(input, g) {
         for (o, (&dy, &at)) in grad_output.iter().zip(&indices).enumerate() {
-            grad[(o / out_plane) * in_plane + at as usize] += dy;
+            // A window with no tap inside the input picked nothing (its index lies past the input).
+            if (at as usize) < in_plane {
+                grad[(o / out_plane) * in_plane + at as usize] += dy;
+            }
         }
         return grad;
     }
@@ -219,10 +236,10 @@ pub fn pool_backward(input: &[f32], grad_output: &[f32], g: &PoolGeometry) -> Ve
             for wy in &windows[1] {
                 for wx in &windows[2] {
                     let share = dys.next().unwrap() / avg_divisor(g, wz, wy, wx);
-                    for &z in &wz.0 {
-                        for &y in &wy.0 {
+                    for &z in &wz.taps {
+                        for &y in &wy.taps {
                             let row = (z * g.in_size[1] + y) * g.in_size[2];
-                            for &x in &wx.0 {
+                            for &x in &wx.taps {
                                 dst[row + x] += share;
                             }
                         }
@@ -287,6 +304,17 @@ mod tests {
         // Windows [pad, 0], [1, 2], [3, 4], each divided by 2.
         let g = PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Avg, 2, 2, 1)).unwrap();
         assert_eq!(pool_backward(&x, &dy, &g), vec![5.0, 10.0, 10.0, 15.0, 15.0]);
+    }
+
+    #[test]
+    fn a_window_entirely_in_the_padding_reports_pytorchs_index_and_gets_no_gradient() {
+        // PyTorch: max_pool1d([[[5.]]], 2, stride=2, padding=1, dilation=2) -> (-inf, index 1).
+        let mut p = params(PoolKind::Max, 2, 2, 1);
+        p.dilation = vec![2];
+        let g = PoolGeometry::new(&[1, 1, 1], &p).unwrap();
+        let (out, idx) = pool_forward(&[5.0], &g);
+        assert_eq!((out, idx.unwrap()), (vec![f32::NEG_INFINITY], vec![1]));
+        assert_eq!(pool_backward(&[5.0], &[1.0], &g), vec![0.0]);
     }
 
     #[test]

@@ -8,6 +8,9 @@ interface AxisWindow {
   taps: number[];
   /** The window length clipped to the padded input (average pooling's count_include_pad divisor). */
   span: number;
+  /** The first tap at or after 0, possibly past the input: PyTorch's index for a window with no tap
+   * inside the input. */
+  first: number;
 }
 
 function axisWindows(size: number, out: number, kernel: number, stride: number, pad: number, dilation: number): AxisWindow[] {
@@ -18,7 +21,8 @@ function axisWindows(size: number, out: number, kernel: number, stride: number, 
       const i = start + k * dilation;
       if (i >= 0 && i < size) taps.push(i);
     }
-    return { taps, span: Math.min(start + kernel, size + pad) - start };
+    const first = start >= 0 ? start : start + Math.ceil(-start / dilation) * dilation;
+    return { taps, span: Math.min(start + kernel, size + pad) - start, first };
   });
 }
 
@@ -72,7 +76,7 @@ export function poolJs(p: PoolProblem, input: Float32Array): PoolOutput {
                 }
               }
             output[o] = best;
-            indices[o] = at;
+            indices[o] = at >= 0 ? at : (wz.first * size[1] + wy.first) * size[2] + wx.first;
           } else {
             let sum = 0;
             for (const z of wz.taps)
@@ -95,7 +99,10 @@ export function poolBackwardJs(p: PoolProblem, input: Float32Array, gradOutput: 
   const gradInput = new Float32Array(input.length);
   if (p.kind !== 'avg') {
     const { indices } = poolJs(p, input);
-    for (let o = 0; o < gradOutput.length; o++) gradInput[Math.floor(o / outPlane) * inPlane + indices![o]] += gradOutput[o];
+    for (let o = 0; o < gradOutput.length; o++) {
+      // A window with no tap inside the input picked nothing (its index lies past the input).
+      if (indices![o] < inPlane) gradInput[Math.floor(o / outPlane) * inPlane + indices![o]] += gradOutput[o];
+    }
     return { gradInput };
   }
   for (let plane = 0; plane < planes; plane++) {
@@ -104,7 +111,8 @@ export function poolBackwardJs(p: PoolProblem, input: Float32Array, gradOutput: 
     for (const wz of windows[0])
       for (const wy of windows[1])
         for (const wx of windows[2]) {
-          const share = gradOutput[o++] / avgDivisor(p, wz, wy, wx);
+          // Rounded to float32 as the Rust kernel does, so both add the same share.
+          const share = Math.fround(gradOutput[o++] / avgDivisor(p, wz, wy, wx));
           for (const z of wz.taps)
             for (const y of wy.taps) {
               const row = dst + (z * size[1] + y) * size[2];
