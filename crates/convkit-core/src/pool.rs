@@ -39,10 +39,11 @@ pub struct PoolParams {
 /// pass overflows on any target.
 pub fn pool_output_length(input: usize, kernel: usize, stride: usize, pad: usize, dilation: usize, ceil_mode: bool) -> i128 {
     let (input, kernel, stride, pad, dilation) = (input as i128, kernel as i128, stride as i128, pad as i128, dilation as i128);
-    let numerator = input + 2 * pad - dilation * (kernel - 1) - 1 + if ceil_mode { stride - 1 } else { 0 };
-    let mut out = numerator.div_euclid(stride) + 1;
+    // Saturating: a dilation times a kernel near usize::MAX squared exceeds even i128.
+    let numerator = input + 2 * pad - dilation.saturating_mul(kernel - 1) - 1 + if ceil_mode { stride - 1 } else { 0 };
+    let mut out = numerator.div_euclid(stride.max(1)) + 1;
     // The last window must start inside the input or its left padding.
-    if ceil_mode && (out - 1) * stride >= input + pad {
+    if ceil_mode && (out - 1).saturating_mul(stride) >= input + pad {
         out -= 1;
     }
     out
@@ -219,16 +220,25 @@ pub fn pool_backward(input: &[f32], grad_output: &[f32], g: &PoolGeometry) -> Ve
     let in_plane: usize = g.in_size.iter().product();
     let out_plane: usize = g.out_size.iter().product();
     let mut grad = vec![0.0; input.len()];
+    let windows = windows(g);
     if let (_, Some(indices)) = pool_forward(input, g) {
+        // A window with no tap inside the input picked nothing: its (PyTorch) index may even alias
+        // another element, so such windows are skipped by their geometry.
+        let mut empty = Vec::with_capacity(out_plane);
+        for z in &windows[0] {
+            for y in &windows[1] {
+                for x in &windows[2] {
+                    empty.push(z.taps.is_empty() || y.taps.is_empty() || x.taps.is_empty());
+                }
+            }
+        }
         for (o, (&dy, &at)) in grad_output.iter().zip(&indices).enumerate() {
-            // A window with no tap inside the input picked nothing (its index lies past the input).
-            if (at as usize) < in_plane {
+            if !empty[o % out_plane] {
                 grad[(o / out_plane) * in_plane + at as usize] += dy;
             }
         }
         return grad;
     }
-    let windows = windows(g);
     for plane in 0..g.planes {
         let dst = &mut grad[plane * in_plane..(plane + 1) * in_plane];
         let mut dys = grad_output[plane * out_plane..(plane + 1) * out_plane].iter();

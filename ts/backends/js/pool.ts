@@ -99,9 +99,11 @@ export function poolBackwardJs(p: PoolProblem, input: Float32Array, gradOutput: 
   const gradInput = new Float32Array(input.length);
   if (p.kind !== 'avg') {
     const { indices } = poolJs(p, input);
+    // A window with no tap inside the input picked nothing: its (PyTorch) index may even alias
+    // another element, so such windows are skipped by their geometry.
+    const empty = windows[0].flatMap((z) => windows[1].flatMap((y) => windows[2].map((x) => !z.taps.length || !y.taps.length || !x.taps.length)));
     for (let o = 0; o < gradOutput.length; o++) {
-      // A window with no tap inside the input picked nothing (its index lies past the input).
-      if (indices![o] < inPlane) gradInput[Math.floor(o / outPlane) * inPlane + indices![o]] += gradOutput[o];
+      if (!empty[o % outPlane]) gradInput[Math.floor(o / outPlane) * inPlane + indices![o]] += gradOutput[o];
     }
     return { gradInput };
   }
