@@ -128,8 +128,8 @@ export const RTOL = 1e-4;
 export const GRAD_ATOL = 1e-4;
 export const GRAD_RTOL = 1e-4;
 
-/** Largest violation of |got - want| <= ATOL + RTOL * |want| (<= 0 when within tolerance), or a
- * description of a shape mismatch. */
+/** Largest violation of |got - want| <= ATOL + RTOL * |want| (<= 0 when within tolerance; NaN must
+ * meet NaN and an infinity the same infinity), or a description of a shape mismatch. */
 export function compare(got: Tensor, want: Tensor, atol = ATOL, rtol = RTOL): { ok: boolean; detail: string } {
   if (JSON.stringify(got.shape) !== JSON.stringify(want.shape)) {
     return { ok: false, detail: `shape [${got.shape}] != [${want.shape}]` };
@@ -137,7 +137,10 @@ export function compare(got: Tensor, want: Tensor, atol = ATOL, rtol = RTOL): { 
   let worst = -Infinity;
   let at = -1;
   for (let i = 0; i < want.data.length; i++) {
-    const excess = Math.abs(got.data[i] - want.data[i]) - (atol + rtol * Math.abs(want.data[i]));
+    const [g, w] = [got.data[i], want.data[i]];
+    // NaN must meet NaN and an infinity the same infinity; finite values get the tolerance.
+    if (Number.isNaN(w) && Number.isNaN(g)) continue;
+    const excess = Number.isFinite(w) ? Math.abs(g - w) - (atol + rtol * Math.abs(w)) : g === w ? -Infinity : Infinity;
     if (!(excess <= worst) || Number.isNaN(excess)) {
       worst = Number.isNaN(excess) ? Infinity : excess;
       at = i;
