@@ -70,6 +70,22 @@ for (const shape of shapes) {
 }
 await pool.terminate();
 
+// Denormal inputs (|x| ~ 1e-39): x86 can take microcode assists on subnormal arithmetic; the same
+// call with normal inputs is the baseline.
+const denormalShape = quick ? { x: [1, 8, 24, 24], w: [8, 8, 3, 3] } : { x: [1, 32, 48, 48], w: [32, 32, 3, 3] };
+const normalX = randomTensor(denormalShape.x, 3);
+const denormalX = { data: normalX.data.map((v) => v * 1e-39), shape: normalX.shape };
+const denormalW = randomTensor(denormalShape.w, 4);
+const denormals = [];
+for (const [name, run] of runners.filter(([n]) => n !== 'pool(2)')) {
+  for (const algorithm of name === 'js' ? ['direct'] : ['direct', 'im2col']) {
+    const opts = { padding: 1, algorithm };
+    const normal = await median(() => run(normalX, denormalW, opts));
+    const denormal = await median(() => run(denormalX, denormalW, opts));
+    denormals.push({ backend: name, algorithm, normalMs: normal, denormalMs: denormal, ratio: denormal / normal });
+  }
+}
+
 const header = ['shape', 'MMACs', ...runners.map(([n]) => `${n} ms (GFLOP/s)`), 'simd/js'];
 const table = rows.map((r) => [
   r.shape,
@@ -83,6 +99,8 @@ console.log(`convkit ${simd.backendInfo().version} conv2d, median of ${reps} run
 console.log(line(header));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const t of table) console.log(line(t));
+console.log(`\ndenormal inputs, conv2d x [${denormalShape.x}] w [${denormalShape.w}] (ms normal -> denormal):`);
+for (const d of denormals) console.log(`  ${d.backend} ${d.algorithm}: ${d.normalMs.toFixed(2)} -> ${d.denormalMs.toFixed(2)} (${d.ratio.toFixed(2)}x)`);
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, reps, rows }, null, 2));
+writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, reps, rows, denormals }, null, 2));

@@ -15,4 +15,9 @@ it('bench --quick prints a row per shape and writes results', () => {
   for (const row of results.rows) {
     for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
   }
+  // Denormal inputs are measured against normal ones for every backend and algorithm.
+  expect(results.denormals.map((d: { backend: string; algorithm: string }) => `${d.backend} ${d.algorithm}`)).toEqual([
+    'wasm-simd direct', 'wasm-simd im2col', 'wasm direct', 'wasm im2col', 'js direct',
+  ]);
+  for (const d of results.denormals) expect(d.ratio).toBeGreaterThan(0);
 });
