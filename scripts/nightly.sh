@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/toolchain.sh
-PROPTEST_CASES="${PROPTEST_CASES:-50000}" cargo test -p convkit-core --release --test properties
+# Debug build: overflow checks on (a release build would wrap silently, as wasm32 would).
+PROPTEST_CASES="${PROPTEST_CASES:-50000}" cargo test -p convkit-core --test properties
 CONVKIT_PROPERTY_RUNS="${CONVKIT_PROPERTY_RUNS:-20000}" npx vitest run test/properties.test.ts --testTimeout=0

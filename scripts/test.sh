@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
 
+# The property tests use fixed seeds here, so a CI run is reproducible; `npm run test:nightly` (or
+# unsetting these) explores fresh random cases.
+export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261122}"
+export CONVKIT_PROPERTY_SEED="${CONVKIT_PROPERTY_SEED:-20261122}"
 log "cargo test (convkit-core, native)"
 cargo test --quiet -p convkit-core
 log "vitest"

@@ -4,7 +4,7 @@ export type { ConvOptions, Padding } from './api/conv-options.js';
 export type { Layout, BackendName } from './api/options.js';
 export type { ConvTransposeOptions } from './api/transpose-options.js';
 export type { DeformConvOptions } from './api/deform-options.js';
-export type { PoolingOptions, GlobalPoolOptions } from './api/pool-options.js';
+export type { PoolingOptions, AvgPoolOptions, GlobalPoolOptions } from './api/pool-options.js';
 export type { SeparableConvOptions, SepFilterOptions } from './api/composites.js';
 export type { PaddingMode, Algorithm } from './api/problem.js';
 export {
@@ -56,4 +56,4 @@ export {
 export type { ConvGradients, PoolGradients, DeformConvGradients, SeparableConvGradients, SepFilterGradients } from './api/backward.js';
 export { convOutputShape, outputSize, transposeOutputSize, paramCount, macs, flops, receptiveField, type ReceptiveFieldLayer } from './api/shapes.js';
 export { init, backendInfo, type InitOptions, type BackendInfo } from './runtime.js';
-export { createPool, type Pool, type CreatePoolOptions, type PoolCallOptions } from './pool/pool.js';
+export { createPool, type Pool, type CreatePoolOptions, type PoolCallOptions, type PoolStats } from './pool/pool.js';

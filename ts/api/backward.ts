@@ -44,13 +44,20 @@ export interface SepFilterGradients {
 
 const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-export function backwardCall(forward: OpCall, gradOutput: unknown): OpCall {
+/** Checks that `gradOutput` is a tensor of the forward output's shape (in the caller's terms). */
+export function checkGradOutput(forward: OpCall, gradOutput: unknown): Tensor {
   const { op, problem, activation } = forward;
   const expected = callerShape(activation, problem.outputShape);
   const t = checkTensor(op, 'gradOutput', gradOutput, [expected.length]);
   if (!same(t.shape, expected)) {
     throw mismatch(`${op}: gradOutput must have the forward output's shape [${expected.join(', ')}], got [${t.shape.join(', ')}]`);
   }
+  return t;
+}
+
+export function backwardCall(forward: OpCall, gradOutput: unknown): OpCall {
+  const { op, problem, activation } = forward;
+  const t = checkGradOutput(forward, gradOutput);
   const dy = readActivation(op, 'gradOutput', t, problem.inputShape.length - 2, activation.layout).data;
   const [x, second, third, fourth] = forward.arrays;
   switch (forward.kind) {

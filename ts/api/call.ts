@@ -2,7 +2,7 @@
  * the worker pool run every op through the same few functions. */
 
 import type { Backend, OpKind, ResultArrays } from '../backends/backend.js';
-import { ConvkitError } from './errors.js';
+import { ConvkitError, withOp } from './errors.js';
 import { checkMemory } from './memory.js';
 import { finishActivation, type Activation, type BackendName } from './options.js';
 import type { ConvProblem, ConvTransposeProblem, DeformConvProblem, PoolProblem } from './problem.js';
@@ -110,8 +110,7 @@ export function execute(backend: Backend, call: OpCall): ResultArrays {
     result = runBackend(backend, call.kind, call.problem, call.arrays);
   } catch (e) {
     // The backends validate again (defence in depth); their messages do not know the op's name.
-    if (e instanceof ConvkitError && !e.message.startsWith(`${call.op}: `)) throw new ConvkitError(e.code, `${call.op}: ${e.message}`);
-    throw e;
+    throw e instanceof ConvkitError ? withOp(call.op, e) : e;
   }
   for (const [name, spec] of specs) {
     if (result[name]?.length !== product(spec.shape)) {

@@ -4,7 +4,7 @@
  * composites are generators of calls (`Steps`), driven on the calling thread or in the pool.
  * Everything a composite can check is checked before the first call runs. */
 
-import { backwardCall, type ConvGradients, type SeparableConvGradients, type SepFilterGradients } from './backward.js';
+import { backwardCall, checkGradOutput, type ConvGradients, type SeparableConvGradients, type SepFilterGradients } from './backward.js';
 import type { CallResult, OpCall } from './call.js';
 import { CONV_OPTION_KEYS, normalizeConv, type ConvOptions } from './conv-options.js';
 import { invalid, mismatch } from './errors.js';
@@ -143,7 +143,7 @@ function* twoStepForward([first, second]: TwoCalls): Steps<Tensor> {
 /** Runs the forward first step, then the second step's backward and the first step's backward.
  * The output gradient is checked (against a shape-only intermediate) before anything runs. */
 function* twoStepBackward([first, second]: TwoCalls, gradOutput: unknown): Steps<[ConvGradients, ConvGradients]> {
-  backwardCall(second(shapeOnly(callerShape(first.activation, first.problem.outputShape))), gradOutput);
+  checkGradOutput(second(shapeOnly(callerShape(first.activation, first.problem.outputShape))), gradOutput);
   const mid = (yield first) as Tensor;
   const secondGrads = (yield backwardCall(second(mid), gradOutput)) as ConvGradients;
   const firstGrads = (yield backwardCall(first, secondGrads.gradInput)) as ConvGradients;

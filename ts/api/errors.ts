@@ -46,3 +46,8 @@ export function mismatch(message: string): ConvkitError {
 export function unsupported(message: string): ConvkitError {
   return new ConvkitError('UNSUPPORTED', message);
 }
+
+/** `e` with its message prefixed by the op's name (backends and workers do not know it). */
+export function withOp(op: string, e: ConvkitError): ConvkitError {
+  return e.message.startsWith(`${op}: `) ? e : new ConvkitError(e.code, `${op}: ${e.message}`);
+}

@@ -39,8 +39,12 @@ function scratchFloats(call: OpCall): number {
       return (call.kind === 'convBackward' ? q.inputShape[0] + 1 : 1) * padded + product(q.weightShape);
     }
     case 'convTranspose':
-    case 'convTransposeBackward':
       return product(p.outputShape) + product(call.problem.weightShape);
+    case 'convTransposeBackward': {
+      // The adjoint convolution pads one sample of the output gradient by the padding.
+      const q = call.problem;
+      return q.outputShape[1] * product(q.outputShape.slice(2).map((s, a) => s + 2 * q.padding[a])) + product(q.weightShape);
+    }
     case 'deformConv':
     case 'deformConvBackward': {
       const [, channels] = call.problem.inputShape;

@@ -25,7 +25,7 @@ import {
   type SeparableConvOptions,
   type SepFilterOptions,
 } from './composites.js';
-import { normalizeGlobalPool, normalizePool, type GlobalPoolOptions, type PoolingOptions } from './pool-options.js';
+import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from './pool-options.js';
 import type { PoolKind } from './problem.js';
 import type { Tensor } from './tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from './transpose-options.js';
@@ -67,7 +67,6 @@ export const convTranspose3dBackward = (x: Tensor, weight: Tensor, gradOutput: T
 
 type PoolResult<O> = O extends { returnIndices: true } ? { output: Tensor; indices: Int32Array } : Tensor;
 type PoolFn = <O extends PoolingOptions>(x: Tensor, opts: O) => PoolResult<O>;
-type AvgPoolOptions = Omit<PoolingOptions, 'returnIndices' | 'dilation'>;
 type PoolBackwardFn<O> = (x: Tensor, gradOutput: Tensor, opts: O) => PoolGradients;
 const pooling = (op: string, kind: PoolKind, dims: number): PoolFn =>
   ((x: Tensor, opts: PoolingOptions) => run(normalizePool(op, kind, dims, x, opts))) as PoolFn;

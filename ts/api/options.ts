@@ -2,16 +2,12 @@
  * reading an activation tensor (layout, unbatched input) into channels-first batched form. */
 
 import { invalid, mismatch } from './errors.js';
-import { checkTensor, product } from './tensor.js';
+import { MAX_INT, checkTensor, product } from './tensor.js';
 
 export type Layout = 'channels-first' | 'channels-last';
 export type BackendName = 'wasm' | 'js';
 
 export const fmt = (v: unknown): string => JSON.stringify(v) ?? String(v);
-
-/** The largest size, stride, padding or dilation accepted: sizes cross the wasm boundary as 32-bit
- * integers, and larger values could never describe a tensor that fits in memory. */
-export const MAX_INT = 2 ** 31 - 1;
 
 export function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_INT;

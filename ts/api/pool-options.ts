@@ -35,6 +35,9 @@ export interface PoolingOptions {
   backend?: BackendName;
 }
 
+/** Average pooling takes neither `dilation` nor `returnIndices`. */
+export type AvgPoolOptions = Omit<PoolingOptions, 'returnIndices' | 'dilation'>;
+
 export interface GlobalPoolOptions {
   layout?: Layout;
   backend?: BackendName;

@@ -1,5 +1,9 @@
 import { invalid, mismatch } from './errors.js';
 
+/** The largest size, stride, padding or dilation accepted: sizes cross the wasm boundary as 32-bit
+ * integers, and larger values could never describe a tensor that fits in memory. */
+export const MAX_INT = 2 ** 31 - 1;
+
 /** Any `{ data, shape }` object is a tensor; `data.length` equals the product of `shape`. */
 export interface Tensor {
   data: Float32Array;
@@ -37,8 +41,7 @@ export function checkTensor(op: string, name: string, value: unknown, ranks: rea
     throw invalid(`${op}: ${name} must be a tensor { data: Float32Array, shape: number[] }, got ${describe(value)}`);
   }
   for (const d of t.shape) {
-    // Bounded like every other size (options.ts MAX_INT; not imported: options.ts imports this file).
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 2 ** 31 - 1) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_INT) {
       throw invalid(`${op}: ${name}.shape must hold non-negative integers below 2^31, got [${t.shape.join(', ')}]`);
     }
   }

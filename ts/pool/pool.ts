@@ -26,10 +26,10 @@ import {
 } from '../api/composites.js';
 import { normalizeConv, type ConvOptions } from '../api/conv-options.js';
 import { normalizeDeformConv, type DeformConvOptions } from '../api/deform-options.js';
-import { ConvkitError, invalid } from '../api/errors.js';
+import { ConvkitError, invalid, withOp } from '../api/errors.js';
 import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
 import { optionsObject } from '../api/options.js';
-import { normalizeGlobalPool, normalizePool, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
+import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
 import type { Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
 import type { ResultArrays } from '../backends/backend.js';
@@ -48,7 +48,8 @@ export interface CreatePoolOptions extends InitOptions {
 export interface PoolCallOptions {
   /** Aborting rejects the call with ABORTED and restarts the workers running it. */
   signal?: AbortSignal;
-  /** The input buffers may be transferred to the worker instead of copied (they become unusable). */
+  /** A call that runs as one piece moves the input buffers to the worker instead of copying them
+   * (they become detached). Split calls and multi-step composites copy. */
   transfer?: boolean;
 }
 
@@ -78,9 +79,9 @@ export interface Pool {
   minPool1d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor | Indexed>;
   minPool2d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor | Indexed>;
   minPool3d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor | Indexed>;
-  avgPool1d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor>;
-  avgPool2d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor>;
-  avgPool3d(x: Tensor, opts: WithCall<PoolingOptions>): Promise<Tensor>;
+  avgPool1d(x: Tensor, opts: WithCall<AvgPoolOptions>): Promise<Tensor>;
+  avgPool2d(x: Tensor, opts: WithCall<AvgPoolOptions>): Promise<Tensor>;
+  avgPool3d(x: Tensor, opts: WithCall<AvgPoolOptions>): Promise<Tensor>;
   globalAvgPool(x: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<Tensor>;
   globalMaxPool(x: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<Tensor>;
   deformConv2d(x: Tensor, offset: Tensor, weight: Tensor, opts?: WithCall<DeformConvOptions>): Promise<Tensor>;
@@ -106,9 +107,9 @@ export interface Pool {
   minPool1dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
   minPool2dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
   minPool3dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
-  avgPool1dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
-  avgPool2dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
-  avgPool3dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<PoolingOptions>): Promise<PoolGradients>;
+  avgPool1dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<AvgPoolOptions>): Promise<PoolGradients>;
+  avgPool2dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<AvgPoolOptions>): Promise<PoolGradients>;
+  avgPool3dBackward(x: Tensor, gradOutput: Tensor, opts: WithCall<AvgPoolOptions>): Promise<PoolGradients>;
   globalAvgPoolBackward(x: Tensor, gradOutput: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<PoolGradients>;
   globalMaxPoolBackward(x: Tensor, gradOutput: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<PoolGradients>;
   deformConv2dBackward(x: Tensor, offset: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<DeformConvOptions>): Promise<DeformConvGradients>;
@@ -149,7 +150,6 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     simd: opts.simd,
     // Workers resolve relative URLs against their own script; send an absolute one.
     wasmBase: opts.wasmBase === undefined ? undefined : new URL(opts.wasmBase, globalThis.location?.href ?? workerUrl).href,
-    memoryLimit: opts.memoryLimit,
   };
   // Checked here, for the whole call, before anything is copied to the workers.
   const ownLimit = opts.memoryLimit === undefined ? undefined : readMemoryLimit('createPool', opts.memoryLimit);
@@ -202,10 +202,34 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
   /** A piece that never ran because its worker died with another piece (or was ended): safe to send again. */
   class LostPiece extends Error {}
 
+  /** The slot's worker; a slot whose replacement failed to start gets another one. */
+  async function workerOf(slot: Slot): Promise<WorkerHandle> {
+    try {
+      return await slot.worker;
+    } catch (e) {
+      if (!terminated && slot.current === undefined) {
+        restarts++;
+        launch(slot);
+        slot.worker.catch(() => {});
+      }
+      throw e instanceof ConvkitError ? e : new ConvkitError('WORKER_FAILED', `worker failed to start: ${String(e)}`);
+    }
+  }
+
   async function runPiece(call: OpCall, piece: Piece, callOpts: PoolCallOptions, aborted: Promise<never>): Promise<ResultArrays> {
     const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     slot.busy++;
-    const worker = await slot.worker;
+    try {
+      const worker = await workerOf(slot);
+      // Aborted while waiting for a worker (or before a retry): nothing was sent, nothing to end.
+      if (callOpts.signal?.aborted) throw new ConvkitError('ABORTED', `${call.op}: aborted`);
+      return await sendPiece(call, piece, callOpts, aborted, slot, worker);
+    } finally {
+      slot.busy--;
+    }
+  }
+
+  async function sendPiece(call: OpCall, piece: Piece, callOpts: PoolCallOptions, aborted: Promise<never>, slot: Slot, worker: WorkerHandle): Promise<ResultArrays> {
     const token = {};
     worker.keepAlive(true);
     try {
@@ -216,13 +240,13 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       worker.track(token);
       const result = await Promise.race([worker.run(call.kind, problem, Comlink.transfer(arrays, buffers), call.backend), worker.failure, aborted]);
       if (!result.ok) {
-        // Not a ConvkitError: something broke inside the worker (a wasm trap). Its state is suspect.
+        // Not a ConvkitError: something broke inside the worker (a wasm trap). Its state is suspect,
+        // and this piece is the culprit (it is not sent again).
         if (!result.code) {
-          worker.kill(new ConvkitError('WORKER_FAILED', 'worker restarted: a call failed inside it'));
+          worker.kill(new ConvkitError('WORKER_FAILED', 'worker restarted: a call failed inside it'), token);
           replace(slot, worker);
         }
-        const prefix = result.message.startsWith(`${call.op}: `) ? '' : `${call.op}: `;
-        throw new ConvkitError(result.code ?? 'WORKER_FAILED', prefix + result.message);
+        throw withOp(call.op, new ConvkitError(result.code ?? 'WORKER_FAILED', result.message));
       }
       return result.value;
     } catch (e) {
@@ -242,8 +266,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       throw e;
     } finally {
       worker.untrack(token);
-      slot.busy--;
-      if (slot.busy === 0 && worker.alive) worker.keepAlive(false);
+      if (slot.busy <= 1 && worker.alive) worker.keepAlive(false);
     }
   }
 

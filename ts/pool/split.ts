@@ -148,15 +148,17 @@ export function joinPieces(call: OpCall, pieces: Piece[], results: ResultArrays[
   const joined: ResultArrays = {};
   for (const [name, spec] of Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][]) {
     const length = product(spec.shape);
+    if (spec.sum) {
+      // Summed in float64, rounded once.
+      const sum = new Float64Array(length);
+      for (const r of results) r[name]!.forEach((v, k) => (sum[k] += v));
+      (joined as Record<string, Float32Array | Int32Array>)[name] = Float32Array.from(sum);
+      continue;
+    }
     const out = name === 'indices' ? new Int32Array(length) : new Float32Array(length);
     pieces.forEach((piece, i) => {
-      const part = results[i][name]!;
-      if (spec.sum) {
-        for (let k = 0; k < length; k++) out[k] += part[k];
-      } else {
-        const chans = spec.channels === 'in' ? piece.inChannels : spec.channels === 'out' ? piece.outChannels : ([0, spec.shape[1]] as [number, number]);
-        placePiece(spec.shape, piece.batch, chans, out, part);
-      }
+      const chans = spec.channels === 'in' ? piece.inChannels : spec.channels === 'out' ? piece.outChannels : ([0, spec.shape[1]] as [number, number]);
+      placePiece(spec.shape, piece.batch, chans, out, results[i][name]!);
     });
     (joined as Record<string, Float32Array | Int32Array>)[name] = out;
   }

@@ -87,9 +87,13 @@ export class WorkerHandle {
     return !this.stopped;
   }
 
-  /** Ends the thread; pending calls reject with `reason`. */
-  kill(reason: ConvkitError): void {
-    if (!this.stopped) this.fail(reason);
+  /** Ends the thread; pending calls reject with `reason`. `culprit`: the piece that broke it (the
+   * others are sent again). */
+  kill(reason: ConvkitError, culprit?: object): void {
+    if (!this.stopped) {
+      this.crashedOn = culprit;
+      this.fail(reason);
+    }
     this.stopped = true;
     this.stop();
   }

@@ -38,35 +38,38 @@ pub fn check_grad_output(grad_output: &[f32], expected: usize) -> Result<(), Con
 }
 
 /// Gradients of `conv_forward` for a validated geometry.
-pub fn conv_backward(g: &ConvGeometry, input: &[f32], weight: &[f32], grad_output: &[f32], with_bias: bool) -> Gradients {
+/// Fails only with OUT_OF_MEMORY, when the whole batch's padded input gradient cannot exist.
+pub fn conv_backward(g: &ConvGeometry, input: &[f32], weight: &[f32], grad_output: &[f32], with_bias: bool) -> Result<Gradients, ConvError> {
     let taps = g.kernel_volume();
     let weight = if g.flip { Cow::Owned(flip_kernels(weight, taps)) } else { Cow::Borrowed(weight) };
+    let grad_input = conv_input_grad(g, &weight, grad_output)?;
     let grad_weight = conv_weight_grad(g, input, grad_output);
-    Gradients {
-        input: conv_input_grad(g, &weight, grad_output),
+    Ok(Gradients {
+        input: grad_input,
         // The forward used the rotated kernel: rotate its gradient back.
         weight: if g.flip { flip_kernels(&grad_weight, taps) } else { grad_weight },
         bias: with_bias.then(|| bias_grad(grad_output, g.out_channels, g.out_plane())),
-    }
+    })
 }
 
-/// Gradients of `conv_transpose_forward`.
-pub fn conv_transpose_backward(tg: &TransposeGeometry, input: &[f32], weight: &[f32], grad_output: &[f32], with_bias: bool) -> Gradients {
-    let cg = adjoint_convolution(tg);
+/// Gradients of `conv_transpose_forward`. Fails only with OUT_OF_MEMORY (the padded output
+/// gradient of the adjoint convolution).
+pub fn conv_transpose_backward(tg: &TransposeGeometry, input: &[f32], weight: &[f32], grad_output: &[f32], with_bias: bool) -> Result<Gradients, ConvError> {
+    let cg = adjoint_convolution(tg)?;
     let mut grad_input = vec![0.0; cg.output_len()];
     let plan = plan_conv(&cg, Algorithm::Auto).expect("auto always has a plan");
     execute(&cg, &plan, grad_output, weight, None, &mut grad_input);
-    Gradients {
+    Ok(Gradients {
         input: grad_input,
         weight: conv_weight_grad(&cg, grad_output, input),
         bias: with_bias.then(|| bias_grad(grad_output, tg.out_channels, tg.out_size.iter().product())),
-    }
+    })
 }
 
 /// The convolution over a transposed convolution's output whose output is its input: same weight
 /// (`[Cin, Cout/groups, k]` read as `[Cout', Cin'/groups, k]`), stride, dilation and groups, and
 /// the transposed padding on both sides.
-fn adjoint_convolution(tg: &TransposeGeometry) -> ConvGeometry {
+fn adjoint_convolution(tg: &TransposeGeometry) -> Result<ConvGeometry, ConvError> {
     let axes = 3 - tg.spatial_dims..3;
     let mut output_shape = vec![tg.batch, tg.out_channels];
     output_shape.extend_from_slice(&tg.out_size[axes.clone()]);
@@ -81,18 +84,19 @@ fn adjoint_convolution(tg: &TransposeGeometry) -> ConvGeometry {
         groups: tg.groups,
         flip: false,
     };
-    let mut cg = ConvGeometry::new(&output_shape, &weight_shape, None, &params).expect("a transposed convolution has an adjoint convolution");
+    // Valid whenever the transposed convolution is, except that its padded size may not fit in memory.
+    let mut cg = ConvGeometry::new(&output_shape, &weight_shape, None, &params)?;
     // Output padding of a stride or more (allowed below the dilation) adds whole strides at the
     // end that no input position reached: the adjoint's extra outputs are dropped.
     debug_assert!(cg.out_size.iter().zip(&tg.in_size).all(|(o, i)| o >= i));
     cg.out_size = tg.in_size;
-    cg
+    Ok(cg)
 }
 
 /// Input gradient of a convolution: the transposed convolution of the output gradient onto the
 /// padded input (output padding covers rows the strided windows never reached), then folded back
 /// through the padding map.
-fn conv_input_grad(g: &ConvGeometry, weight: &[f32], grad_output: &[f32]) -> Vec<f32> {
+fn conv_input_grad(g: &ConvGeometry, weight: &[f32], grad_output: &[f32]) -> Result<Vec<f32>, ConvError> {
     let axes = 3 - g.spatial_dims..3;
     let padded = g.padded_size();
     let reached = |a: usize| (g.out_size[a] - 1) * g.stride[a] + g.dilation[a] * (g.kernel[a] - 1) + 1;
@@ -107,7 +111,8 @@ fn conv_input_grad(g: &ConvGeometry, weight: &[f32], grad_output: &[f32]) -> Vec
     grad_output_shape.extend_from_slice(&g.out_size[axes.clone()]);
     let mut weight_shape = vec![g.out_channels, g.in_channels_per_group()];
     weight_shape.extend_from_slice(&g.kernel[axes]);
-    let tg = TransposeGeometry::new(&grad_output_shape, &weight_shape, None, &params).expect("a convolution has an adjoint transposed convolution");
+    // Valid whenever the convolution is, except that the whole batch's padded gradient may not fit.
+    let tg = TransposeGeometry::new(&grad_output_shape, &weight_shape, None, &params)?;
     debug_assert_eq!(tg.out_size, padded);
     let grad_padded = conv_transpose_forward(&tg, grad_output, weight, None);
     let image = g.in_channels * g.in_plane();
@@ -124,7 +129,7 @@ fn conv_input_grad(g: &ConvGeometry, weight: &[f32], grad_output: &[f32]) -> Vec
             &mut grad_input[n * image..][..image],
         );
     }
-    grad_input
+    Ok(grad_input)
 }
 
 /// Weight gradient of a convolution (of the unflipped kernel): per sample and group,
@@ -196,7 +201,7 @@ mod tests {
                 let (x, w) = (data(g.input_len(), 1), data(g.weight_len(), 2));
                 let dy = data(g.output_len(), 3);
                 let (y, _) = conv_forward(&x, xs, &w, ws, None, &params, Algorithm::Direct).unwrap();
-                let grads = conv_backward(&g, &x, &w, &dy, true);
+                let grads = conv_backward(&g, &x, &w, &dy, true).unwrap();
                 let want = dot(&y, &dy);
                 assert_eq!(dot(&x, &grads.input), want, "input gradient {xs:?} {mode:?}");
                 assert_eq!(dot(&w, &grads.weight), want, "weight gradient {xs:?} {mode:?}");
@@ -221,7 +226,7 @@ mod tests {
             let tg = TransposeGeometry::new(xs, ws, Some(ws[1] * p.groups), p).unwrap();
             let (x, w, dy) = (data(tg.input_len(), 4), data(tg.weight_len(), 5), data(tg.output_len(), 6));
             let y = conv_transpose_forward(&tg, &x, &w, None);
-            let grads = conv_transpose_backward(&tg, &x, &w, &dy, true);
+            let grads = conv_transpose_backward(&tg, &x, &w, &dy, true).unwrap();
             let want = dot(&y, &dy);
             assert_eq!(dot(&x, &grads.input), want, "input gradient {xs:?}");
             assert_eq!(dot(&w, &grads.weight), want, "weight gradient {xs:?}");

@@ -3,7 +3,7 @@
 //! outside; the sampled columns then go through the same packed GEMM as im2col convolution.
 
 use crate::error::ConvError;
-use crate::geometry::checked_sum;
+use crate::geometry::{checked_len, checked_sum};
 use crate::gemm::{gemm_abt_accumulate, gemm_packed, pack_a, pack_b_gathered, NR};
 
 #[derive(Clone, Debug)]
@@ -39,8 +39,9 @@ impl DeformGeometry {
         if input[1..].contains(&0) || weight.contains(&0) || p.stride.contains(&0) || p.dilation.contains(&0) || p.groups == 0 {
             return Err(ConvError::invalid("empty dimensions, stride, dilation or groups of 0"));
         }
-        let (c, cout, taps) = (input[1], weight[0], weight[2] * weight[3]);
-        if c % p.groups != 0 || cout % p.groups != 0 || weight[1] * p.groups != c {
+        let (c, cout) = (input[1], weight[0]);
+        let taps = weight[2].checked_mul(weight[3]).and_then(|t| t.checked_mul(2)).map(|t| t / 2).ok_or_else(|| ConvError::out_of_memory("kernel too large"))?;
+        if c % p.groups != 0 || cout % p.groups != 0 || weight[1].checked_mul(p.groups) != Some(c) {
             return Err(ConvError::shape(format!("weight {weight:?} does not fit {c} input channels with groups={}", p.groups)));
         }
         if bias_len.is_some_and(|b| b != cout) {
@@ -58,6 +59,9 @@ impl DeformGeometry {
         if offset[1] == 0 || offset[1] % (2 * taps) != 0 || c % (offset[1] / (2 * taps)) != 0 {
             return Err(ConvError::shape(format!("offset has {} channels; expected 2*offsetGroups*{taps} with offsetGroups dividing {c}", offset[1])));
         }
+        checked_len("input", input)?;
+        checked_len("output", &[input[0], cout, out[0], out[1]])?;
+        checked_len("sampled columns", &[c, taps, out[0], out[1]])?;
         let offset_groups = offset[1] / (2 * taps);
         if offset[0] != input[0] || offset[2..] != out {
             return Err(ConvError::shape(format!("offset shape {offset:?} must be [{}, {}, {}, {}]", input[0], offset[1], out[0], out[1])));

@@ -139,7 +139,7 @@ impl ConvGeometry {
                 "groups={groups} must be >= 1 and divide input channels ({in_channels}) and output channels ({out_channels})"
             )));
         }
-        if cin_per_group * groups != in_channels {
+        if cin_per_group.checked_mul(groups) != Some(in_channels) {
             return Err(ConvError::shape(format!(
                 "weight has {cin_per_group} input channels per group but input has {in_channels} channels (groups={groups})"
             )));
@@ -158,6 +158,7 @@ impl ConvGeometry {
         let pad_before = lift(&params.pad_before, 0);
         let pad_after = lift(&params.pad_after, 0);
         let mut out_size = [1; 3];
+        let mut padded_size = [1; 3];
         for a in 3 - dims..3 {
             let axis = AXES[a];
             let max_pad = params.padding_mode.max_pad(in_size[a]);
@@ -182,9 +183,9 @@ impl ConvGeometry {
                 )));
             }
             out_size[a] = (padded - extent) / stride[a] + 1;
+            padded_size[a] = padded;
         }
-        let padded: [usize; 3] = std::array::from_fn(|a| in_size[a] + pad_before[a] + pad_after[a]);
-        checked_len("padded input", &[in_channels, padded[0], padded[1], padded[2]])?;
+        checked_len("padded input", &[in_channels, padded_size[0], padded_size[1], padded_size[2]])?;
         checked_len("input", input)?;
         checked_len("output", &[batch, out_channels, out_size[0], out_size[1], out_size[2]])?;
         Ok(ConvGeometry {

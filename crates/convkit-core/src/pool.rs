@@ -40,7 +40,7 @@ pub struct PoolParams {
 pub fn pool_output_length(input: usize, kernel: usize, stride: usize, pad: usize, dilation: usize, ceil_mode: bool) -> i128 {
     let (input, kernel, stride, pad, dilation) = (input as i128, kernel as i128, stride as i128, pad as i128, dilation as i128);
     // Saturating: a dilation times a kernel near usize::MAX squared exceeds even i128.
-    let numerator = input + 2 * pad - dilation.saturating_mul(kernel - 1) - 1 + if ceil_mode { stride - 1 } else { 0 };
+    let numerator = (input + 2 * pad).saturating_sub(dilation.saturating_mul(kernel - 1)) - 1 + if ceil_mode { stride - 1 } else { 0 };
     let mut out = numerator.div_euclid(stride.max(1)) + 1;
     // The last window must start inside the input or its left padding.
     if ceil_mode && (out - 1).saturating_mul(stride) >= input + pad {

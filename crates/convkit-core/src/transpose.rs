@@ -58,7 +58,7 @@ impl TransposeGeometry {
                 weight[0], input[1]
             )));
         }
-        let out_channels = weight[1] * groups;
+        let out_channels = weight[1].checked_mul(groups).ok_or_else(|| ConvError::out_of_memory("output channels overflow"))?;
         if let Some(len) = bias_len {
             if len != out_channels {
                 return Err(ConvError::shape(format!("bias has {len} elements, expected {out_channels}")));
@@ -72,8 +72,12 @@ impl TransposeGeometry {
                     "outputPadding {op} must be smaller than either stride {s} or dilation {d}"
                 )));
             }
-            // i128: no size a caller can pass overflows it, on any target.
-            let size = (input[2 + a] as i128 - 1) * s as i128 + d as i128 * (weight[2 + a] as i128 - 1) + op as i128 + 1 - 2 * p.padding[a] as i128;
+            // i128 with saturating products: no size a caller can pass overflows, on any target.
+            let size = (input[2 + a] as i128 - 1)
+                .saturating_mul(s as i128)
+                .saturating_add((d as i128).saturating_mul(weight[2 + a] as i128 - 1))
+                .saturating_add(op as i128 + 1)
+                .saturating_sub(2 * p.padding[a] as i128);
             if size < 1 {
                 return Err(ConvError::invalid(format!("the output would be empty on axis {a}")));
             }

@@ -3,6 +3,7 @@
 //! satisfy the adjoint identities exactly.
 
 use convkit_core::backward::{conv_backward, conv_transpose_backward};
+use convkit_core::deform::{DeformGeometry, DeformParams};
 use convkit_core::pool::{pool_backward, pool_forward, PoolGeometry, PoolKind, PoolParams};
 use convkit_core::reference::conv_reference;
 use convkit_core::transpose::{conv_transpose_forward, TransposeGeometry, TransposeParams};
@@ -66,7 +67,7 @@ proptest! {
         let Ok(g) = ConvGeometry::new(&input, &weight, None, &params) else { return Ok(()) };
         let (x, w, dy) = (ints(g.input_len(), seed), ints(g.weight_len(), seed ^ 7), ints(g.output_len(), seed ^ 11));
         let (y, _) = conv_forward(&x, &input, &w, &weight, None, &params, Algorithm::Auto).unwrap();
-        let grads = conv_backward(&g, &x, &w, &dy, false);
+        let grads = conv_backward(&g, &x, &w, &dy, false).unwrap();
         prop_assert_eq!(dot(&x, &grads.input), dot(&y, &dy));
         prop_assert_eq!(dot(&w, &grads.weight), dot(&y, &dy));
     }
@@ -87,6 +88,10 @@ proptest! {
         let _ = TransposeGeometry::new(&input, &weight, None, &tp);
         let pp = PoolParams { kind: PoolKind::Max, kernel: take(5), stride: take(0), padding: take(2), dilation: take(1), ceil_mode: values[4] % 2 == 0, count_include_pad: true, divisor_override: None };
         let _ = PoolGeometry::new(&input, &pp);
+        if let (Ok(i), Ok(w)) = (<[usize; 4]>::try_from(input.as_slice()), <[usize; 4]>::try_from(weight.as_slice())) {
+            let dp = DeformParams { stride: [values[0]; 2], padding: [values[2]; 2], dilation: [values[1]; 2], groups };
+            let _ = DeformGeometry::new(&i, &[i[0], values[4], values[5], values[3]], &w, Some(&i), Some(values[4]), &dp);
+        }
     }
 
     #[test]
@@ -103,7 +108,7 @@ proptest! {
         let Ok(g) = TransposeGeometry::new(&input, &weight, None, &p) else { return Ok(()) };
         let (x, w, dy) = (ints(g.input_len(), seed), ints(g.weight_len(), seed ^ 3), ints(g.output_len(), seed ^ 5));
         let y = conv_transpose_forward(&g, &x, &w, None);
-        let grads = conv_transpose_backward(&g, &x, &w, &dy, false);
+        let grads = conv_transpose_backward(&g, &x, &w, &dy, false).unwrap();
         prop_assert_eq!(dot(&x, &grads.input), dot(&y, &dy));
         prop_assert_eq!(dot(&w, &grads.weight), dot(&y, &dy));
     }

@@ -160,7 +160,7 @@ pub fn conv_backward_js(
     let g = ConvGeometry::new(&sizes(input_shape), &sizes(weight_shape), None, &params).map_err(to_js)?;
     check_lengths(&[("input", input.len(), g.input_len()), ("weight", weight.len(), g.weight_len())])?;
     check_grad_output(grad_output, g.output_len()).map_err(to_js)?;
-    Ok(conv_backward(&g, input, weight, grad_output, with_bias).into())
+    conv_backward(&g, input, weight, grad_output, with_bias).map(Into::into).map_err(to_js)
 }
 
 /// Transposed convolution over channels-first data; returns the flat output.
@@ -215,7 +215,7 @@ pub fn conv_transpose_backward_js(
     let g = TransposeGeometry::new(&sizes(input_shape), &sizes(weight_shape), None, &params).map_err(to_js)?;
     check_lengths(&[("input", input.len(), g.input_len()), ("weight", weight.len(), g.weight_len())])?;
     check_grad_output(grad_output, g.output_len()).map_err(to_js)?;
-    Ok(conv_transpose_backward(&g, input, weight, grad_output, with_bias).into())
+    conv_transpose_backward(&g, input, weight, grad_output, with_bias).map(Into::into).map_err(to_js)
 }
 
 /// The result of a pooling call: the output and, for max/min, PyTorch's flat per-plane indices.
