@@ -87,16 +87,12 @@ impl DeformGeometry {
     }
 }
 
-/// torchvision's bilinear sample of one `h x w` plane: zero outside, and corners outside the plane
-/// count as zero.
+/// The four pixels around (y, x), corners outside the `h x w` plane reading zero, and the
+/// fractional offsets (ly, lx) from the top-left one.
 #[inline]
-pub fn bilinear(plane: &[f32], h: usize, w: usize, y: f32, x: f32) -> f32 {
-    if y <= -1.0 || y >= h as f32 || x <= -1.0 || x >= w as f32 {
-        return 0.0;
-    }
+fn corners(plane: &[f32], h: usize, w: usize, y: f32, x: f32) -> ([f32; 4], f32, f32) {
     let (y0, x0) = (y.floor(), x.floor());
-    let (ly, lx) = (y - y0, x - x0);
-    let (y0, x0) = (y0 as isize, x0 as isize);
+    let (yl, xl) = (y0 as isize, x0 as isize);
     let at = |yy: isize, xx: isize| {
         if yy >= 0 && xx >= 0 && yy < h as isize && xx < w as isize {
             plane[yy as usize * w + xx as usize]
@@ -104,7 +100,18 @@ pub fn bilinear(plane: &[f32], h: usize, w: usize, y: f32, x: f32) -> f32 {
             0.0
         }
     };
-    (1.0 - ly) * (1.0 - lx) * at(y0, x0) + (1.0 - ly) * lx * at(y0, x0 + 1) + ly * (1.0 - lx) * at(y0 + 1, x0) + ly * lx * at(y0 + 1, x0 + 1)
+    ([at(yl, xl), at(yl, xl + 1), at(yl + 1, xl), at(yl + 1, xl + 1)], y - y0, x - x0)
+}
+
+/// torchvision's bilinear sample of one `h x w` plane: zero outside, and corners outside the plane
+/// count as zero.
+#[inline]
+pub fn bilinear(plane: &[f32], h: usize, w: usize, y: f32, x: f32) -> f32 {
+    if y <= -1.0 || y >= h as f32 || x <= -1.0 || x >= w as f32 {
+        return 0.0;
+    }
+    let ([v00, v01, v10, v11], ly, lx) = corners(plane, h, w, y, x);
+    (1.0 - ly) * (1.0 - lx) * v00 + (1.0 - ly) * lx * v01 + ly * (1.0 - lx) * v10 + ly * lx * v11
 }
 
 /// Where kernel tap `tap` of output position (oy, ox) samples sample `n`, offset group `og`, and the
@@ -213,21 +220,10 @@ pub struct DeformGradients {
 /// torchvision's `get_coordinate_weight`: the derivative of the bilinear sample along y (or x),
 /// corners outside the plane reading zero.
 fn coordinate_weight(plane: &[f32], h: usize, w: usize, y: f32, x: f32, along_y: bool) -> f32 {
-    let (y0, x0) = (y.floor(), x.floor());
-    let (yl, xl) = (y0 as isize, x0 as isize);
-    let at = |yy: isize, xx: isize| {
-        if yy >= 0 && xx >= 0 && yy < h as isize && xx < w as isize {
-            plane[yy as usize * w + xx as usize]
-        } else {
-            0.0
-        }
-    };
-    let (v00, v01, v10, v11) = (at(yl, xl), at(yl, xl + 1), at(yl + 1, xl), at(yl + 1, xl + 1));
+    let ([v00, v01, v10, v11], ly, lx) = corners(plane, h, w, y, x);
     if along_y {
-        let lx = x - x0;
         lx * (v11 - v01) + (1.0 - lx) * (v10 - v00)
     } else {
-        let ly = y - y0;
         ly * (v11 - v10) + (1.0 - ly) * (v01 - v00)
     }
 }

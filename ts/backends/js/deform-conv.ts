@@ -5,29 +5,26 @@ import type { DeformConvProblem } from '../../api/problem.js';
 import type { Gradients } from '../backend.js';
 import { biasGrad } from './conv-backward.js';
 
+/** The four pixels around (y, x), corners outside the `h x w` plane reading zero, and the
+ * fractional offsets (ly, lx) from the top-left one. */
+function corners(src: Float32Array, base: number, h: number, w: number, y: number, x: number): [number, number, number, number, number, number] {
+  const y0 = Math.floor(y);
+  const x0 = Math.floor(x);
+  const at = (yy: number, xx: number) => (yy >= 0 && xx >= 0 && yy < h && xx < w ? src[base + yy * w + xx] : 0);
+  return [at(y0, x0), at(y0, x0 + 1), at(y0 + 1, x0), at(y0 + 1, x0 + 1), y - y0, x - x0];
+}
+
 /** torchvision's bilinear sample: zero outside, corners outside the plane count as zero. */
 function bilinear(src: Float32Array, base: number, h: number, w: number, y: number, x: number): number {
   if (y <= -1 || y >= h || x <= -1 || x >= w) return 0;
-  const y0 = Math.floor(y);
-  const x0 = Math.floor(x);
-  const ly = y - y0;
-  const lx = x - x0;
-  const at = (yy: number, xx: number) => (yy >= 0 && xx >= 0 && yy < h && xx < w ? src[base + yy * w + xx] : 0);
-  return (1 - ly) * (1 - lx) * at(y0, x0) + (1 - ly) * lx * at(y0, x0 + 1) + ly * (1 - lx) * at(y0 + 1, x0) + ly * lx * at(y0 + 1, x0 + 1);
+  const [v00, v01, v10, v11, ly, lx] = corners(src, base, h, w, y, x);
+  return (1 - ly) * (1 - lx) * v00 + (1 - ly) * lx * v01 + ly * (1 - lx) * v10 + ly * lx * v11;
 }
 
 /** torchvision's get_coordinate_weight: the derivative of the bilinear sample along y (or x). */
 function coordinateWeight(src: Float32Array, base: number, h: number, w: number, y: number, x: number, alongY: boolean): number {
-  const y0 = Math.floor(y);
-  const x0 = Math.floor(x);
-  const at = (yy: number, xx: number) => (yy >= 0 && xx >= 0 && yy < h && xx < w ? src[base + yy * w + xx] : 0);
-  const [v00, v01, v10, v11] = [at(y0, x0), at(y0, x0 + 1), at(y0 + 1, x0), at(y0 + 1, x0 + 1)];
-  if (alongY) {
-    const lx = x - x0;
-    return lx * (v11 - v01) + (1 - lx) * (v10 - v00);
-  }
-  const ly = y - y0;
-  return ly * (v11 - v10) + (1 - ly) * (v01 - v00);
+  const [v00, v01, v10, v11, ly, lx] = corners(src, base, h, w, y, x);
+  return alongY ? lx * (v11 - v01) + (1 - lx) * (v10 - v00) : ly * (v11 - v10) + (1 - ly) * (v01 - v00);
 }
 
 /** The adjoint of `bilinear` (torchvision's deformable_col2im): adds `v` times each corner weight. */

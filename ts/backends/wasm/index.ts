@@ -4,7 +4,7 @@
 import * as simdGlue from '../../../build/wasm/simd/convkit_wasm.js';
 import * as scalarGlue from '../../../build/wasm/scalar/convkit_wasm.js';
 import { ConvkitError } from '../../api/errors.js';
-import { ALGORITHMS, PADDING_MODES } from '../../api/problem.js';
+import { ALGORITHMS, PADDING_MODES, type ConvProblem, type ConvTransposeProblem, type DeformConvProblem, type PoolProblem } from '../../api/problem.js';
 import type { Backend, Gradients } from '../backend.js';
 
 export const WASM_FILES = { simd: 'convkit-simd.wasm', scalar: 'convkit-scalar.wasm' } as const;
@@ -62,6 +62,14 @@ function gradients(call: () => GradientResult): Gradients {
 /** Pooling kinds in the order of the Rust `PoolKind` codes. */
 const POOL_KINDS = ['max', 'min', 'avg'] as const;
 
+// Each op's options as its wasm exports take them (forward and backward alike), after the arrays.
+const convOptions = (p: ConvProblem) =>
+  [u32(p.stride), u32(p.dilation), u32(p.padBefore), u32(p.padAfter), PADDING_MODES.indexOf(p.paddingMode), p.groups, p.flip] as const;
+const transposeOptions = (p: ConvTransposeProblem) => [u32(p.stride), u32(p.padding), u32(p.outputPadding), u32(p.dilation), p.groups] as const;
+const deformOptions = (p: DeformConvProblem) => [u32(p.stride), u32(p.padding), u32(p.dilation), p.groups] as const;
+const poolOptions = (p: PoolProblem) =>
+  [POOL_KINDS.indexOf(p.kind), u32(p.kernel), u32(p.stride), u32(p.padding), u32(p.dilation), p.ceilMode, p.countIncludePad, p.divisorOverride] as const;
+
 export async function createWasmBackend(simd: boolean, bytes: BufferSource): Promise<Backend> {
   const glue = simd ? simdGlue : scalarGlue;
   const exports = await glue.default({ module_or_path: bytes });
@@ -72,72 +80,30 @@ export async function createWasmBackend(simd: boolean, bytes: BufferSource): Pro
     kind: simd ? 'wasm-simd' : 'wasm',
     memoryBytes: () => exports.memory.buffer.byteLength,
     conv(p, input, weight, bias) {
-      return guarded(() =>
-        glue.conv(
-          input,
-          u32(p.inputShape),
-          weight,
-          u32(p.weightShape),
-          bias,
-          u32(p.stride),
-          u32(p.dilation),
-          u32(p.padBefore),
-          u32(p.padAfter),
-          PADDING_MODES.indexOf(p.paddingMode),
-          p.groups,
-          p.flip,
-          ALGORITHMS.indexOf(p.algorithm),
-        ),
-      );
+      return guarded(() => glue.conv(input, u32(p.inputShape), weight, u32(p.weightShape), bias, ...convOptions(p), ALGORITHMS.indexOf(p.algorithm)));
     },
     convTranspose(p, input, weight, bias) {
-      return guarded(() =>
-        glue.convTranspose(input, u32(p.inputShape), weight, u32(p.weightShape), bias, u32(p.stride), u32(p.padding), u32(p.outputPadding), u32(p.dilation), p.groups),
-      );
+      return guarded(() => glue.convTranspose(input, u32(p.inputShape), weight, u32(p.weightShape), bias, ...transposeOptions(p)));
     },
     deformConv(p, input, offset, weight, mask, bias) {
-      return guarded(() =>
-        glue.deformConv(input, u32(p.inputShape), offset, u32(p.offsetShape), weight, u32(p.weightShape), mask, bias, u32(p.stride), u32(p.padding), u32(p.dilation), p.groups),
-      );
+      return guarded(() => glue.deformConv(input, u32(p.inputShape), offset, u32(p.offsetShape), weight, u32(p.weightShape), mask, bias, ...deformOptions(p)));
     },
     convBackward(p, input, weight, gradOutput) {
-      return gradients(() =>
-        glue.convBackward(
-          input,
-          u32(p.inputShape),
-          weight,
-          u32(p.weightShape),
-          gradOutput,
-          p.hasBias,
-          u32(p.stride),
-          u32(p.dilation),
-          u32(p.padBefore),
-          u32(p.padAfter),
-          PADDING_MODES.indexOf(p.paddingMode),
-          p.groups,
-          p.flip,
-        ),
-      );
+      return gradients(() => glue.convBackward(input, u32(p.inputShape), weight, u32(p.weightShape), gradOutput, p.hasBias, ...convOptions(p)));
     },
     convTransposeBackward(p, input, weight, gradOutput) {
-      return gradients(() =>
-        glue.convTransposeBackward(input, u32(p.inputShape), weight, u32(p.weightShape), gradOutput, p.hasBias, u32(p.stride), u32(p.padding), u32(p.outputPadding), u32(p.dilation), p.groups),
-      );
+      return gradients(() => glue.convTransposeBackward(input, u32(p.inputShape), weight, u32(p.weightShape), gradOutput, p.hasBias, ...transposeOptions(p)));
     },
     deformConvBackward(p, input, offset, weight, mask, gradOutput) {
       return gradients(() =>
-        glue.deformConvBackward(input, u32(p.inputShape), offset, u32(p.offsetShape), weight, u32(p.weightShape), mask, gradOutput, p.hasBias, u32(p.stride), u32(p.padding), u32(p.dilation), p.groups),
+        glue.deformConvBackward(input, u32(p.inputShape), offset, u32(p.offsetShape), weight, u32(p.weightShape), mask, gradOutput, p.hasBias, ...deformOptions(p)),
       );
     },
     poolBackward(p, input, gradOutput) {
-      return gradients(() =>
-        glue.poolBackward(input, u32(p.inputShape), gradOutput, POOL_KINDS.indexOf(p.kind), u32(p.kernel), u32(p.stride), u32(p.padding), u32(p.dilation), p.ceilMode, p.countIncludePad, p.divisorOverride),
-      );
+      return gradients(() => glue.poolBackward(input, u32(p.inputShape), gradOutput, ...poolOptions(p)));
     },
     pool(p, input) {
-      const result = guarded(() =>
-        glue.pool(input, u32(p.inputShape), POOL_KINDS.indexOf(p.kind), u32(p.kernel), u32(p.stride), u32(p.padding), u32(p.dilation), p.ceilMode, p.countIncludePad, p.divisorOverride),
-      );
+      const result = guarded(() => glue.pool(input, u32(p.inputShape), ...poolOptions(p)));
       try {
         const output = result.takeOutput();
         const indices = result.takeIndices();
