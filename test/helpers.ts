@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Tensor } from '../ts/index.js';
 
 export type Convkit = typeof import('../ts/index.js');
@@ -165,4 +165,49 @@ export function randomData(n: number, seed: number): Float32Array {
 
 export function tensor(shape: number[], seed = 1): Tensor {
   return { data: randomData(shape.reduce((a, b) => a * b, 1), seed), shape };
+}
+
+/** The standard fixture run: every fixture on each backend (one test each), then all of them in a
+ * 2-worker pool per `poolKinds`. `call` runs a fixture on a library or pool object; `check` returns
+ * 'ok' or what differs. */
+export function fixtureSuites<F extends { name: string }>(
+  fixtures: F[],
+  call: (lib: Record<string, unknown>, f: F) => unknown,
+  check: (f: F, result: unknown) => string,
+  poolKinds: Kind[] = ['wasm-simd'],
+): void {
+  describe.each<Kind>(['wasm-simd', 'wasm', 'js'])('%s backend matches PyTorch', (kind) => {
+    let ck: Convkit;
+    beforeAll(async () => {
+      ck = await loadConvkit(kind);
+    });
+    it.each(fixtures.map((f) => [f.name, f] as const))('%s', (_, f) => {
+      expect(check(f, call(ck as unknown as Record<string, unknown>, f))).toBe('ok');
+    });
+  });
+
+  describe.each(poolKinds)('pool (%s in 2 workers) matches PyTorch', (kind) => {
+    let pool: Awaited<ReturnType<Convkit['createPool']>>;
+    beforeAll(async () => {
+      const ck = await loadConvkit(kind);
+      pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST, wasm: kind !== 'js' });
+      expect(pool.info.backend).toBe(kind);
+    });
+    afterAll(() => pool.terminate());
+    it('every fixture', async () => {
+      const failures: string[] = [];
+      await Promise.all(
+        fixtures.map(async (f) => {
+          const detail = check(f, await call(pool as unknown as Record<string, unknown>, f));
+          if (detail !== 'ok') failures.push(`${f.name}: ${detail}`);
+        }),
+      );
+      expect(failures).toEqual([]);
+    });
+  });
+}
+
+/** Calls `lib[op](...args)`. */
+export function callOp(lib: Record<string, unknown>, op: string, args: unknown[]): unknown {
+  return (lib[op] as (...a: unknown[]) => unknown)(...args);
 }

@@ -1,8 +1,8 @@
 // Transposed convolutions, every pooling op (with PyTorch's indices) and the composites against
 // PyTorch fixtures (test/fixtures/generate.py), on every backend and in the pool.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Tensor } from '../ts/index.js';
-import { DIST, compare, fixtureArgs, loadConvkit, loadOpFixtures, type Convkit, type Kind, type OpFixture } from './helpers.js';
+import { callOp, compare, fixtureArgs, fixtureSuites, loadOpFixtures, type OpFixture } from './helpers.js';
 
 const fixtures = loadOpFixtures();
 
@@ -32,33 +32,4 @@ it('covers every op', () => {
   }
 });
 
-describe.each<Kind>(['wasm-simd', 'wasm', 'js'])('%s backend matches PyTorch', (kind) => {
-  let ck: Convkit;
-  beforeAll(async () => {
-    ck = await loadConvkit(kind);
-  });
-  it.each(fixtures.map((f) => [f.name, f] as const))('%s', (_, f) => {
-    const fn = ck[f.op as keyof Convkit] as (...a: unknown[]) => unknown;
-    expect(check(f, fn(...fixtureArgs(f)))).toBe('ok');
-  });
-});
-
-describe('pool (wasm-simd in 2 workers) matches PyTorch', () => {
-  let pool: Awaited<ReturnType<Convkit['createPool']>>;
-  beforeAll(async () => {
-    const ck = await loadConvkit('wasm-simd');
-    pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST });
-  });
-  afterAll(() => pool.terminate());
-  it('every fixture', async () => {
-    const failures: string[] = [];
-    await Promise.all(
-      fixtures.map(async (f) => {
-        const fn = pool[f.op as keyof typeof pool] as (...a: unknown[]) => Promise<unknown>;
-        const detail = check(f, await fn(...fixtureArgs(f)));
-        if (detail !== 'ok') failures.push(`${f.name}: ${detail}`);
-      }),
-    );
-    expect(failures).toEqual([]);
-  });
-});
+fixtureSuites(fixtures, (lib, f) => callOp(lib, f.op, fixtureArgs(f)), check);
