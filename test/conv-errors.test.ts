@@ -1,7 +1,7 @@
 // Every invalid argument of conv2d gets a ConvkitError with the right code and a message naming
 // the argument, before any work is done; the next call works.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, loadConvkit, tensor, type Convkit } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConvkit, suitePool, tensor, type Convkit } from './helpers.js';
 
 const x = tensor([1, 4, 6, 6], 1);
 const w = tensor([2, 4, 3, 3], 2);
@@ -89,15 +89,10 @@ describe('backend selection', () => {
 });
 
 describe('pool errors', () => {
-  let ck: Convkit;
-  let pool: Awaited<ReturnType<Convkit['createPool']>>;
-  beforeAll(async () => {
-    ck = await loadConvkit('wasm-simd');
-    pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST });
-  });
-  afterAll(() => pool.terminate());
+  const env = suitePool();
 
   it.each(cases)('%s rejects with the same error', async (_, code, mention, args) => {
+    const { pool } = env;
     const call = (pool.conv2d as (...a: unknown[]) => Promise<unknown>)(...args());
     await expect(call).rejects.toMatchObject({ name: 'ConvkitError', code, message: expect.stringMatching(mention) });
     expect((await pool.conv2d(x, w)).shape).toEqual([1, 2, 4, 4]);

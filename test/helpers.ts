@@ -207,6 +207,19 @@ export function fixtureSuites<F extends { name: string }>(
   });
 }
 
+export type TestPool = Awaited<ReturnType<Convkit['createPool']>>;
+
+/** A suite's library (for `kind`) and 2-worker pool on it: started before its tests, terminated after. */
+export function suitePool(kind: Kind = 'wasm-simd'): { ck: Convkit; pool: TestPool } {
+  const env = {} as { ck: Convkit; pool: TestPool };
+  beforeAll(async () => {
+    env.ck = await loadConvkit(kind);
+    env.pool = await env.ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST, wasm: kind !== 'js', simd: kind === 'wasm-simd' });
+  });
+  afterAll(() => env.pool.terminate());
+  return env;
+}
+
 /** Calls `lib[op](...args)`. */
 export function callOp(lib: Record<string, unknown>, op: string, args: unknown[]): unknown {
   return (lib[op] as (...a: unknown[]) => unknown)(...args);

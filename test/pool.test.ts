@@ -31,17 +31,25 @@ describe('splitCall', () => {
     expect(pieces.map((p) => p.batch)).toEqual([[0, 2], [2, 4]]);
     expect(pieces.every((p) => p.outChannels[1] === 16)).toBe(true);
   });
-  it('splits output channels for one image', () => {
-    const pieces = splitCall(problem([1, 16, 32, 32], [33, 16, 3, 3]), 2);
-    expect(pieces.map((p) => p.outChannels)).toEqual([[0, 16], [16, 33]]);
-    expect(pieces.every((p) => p.inChannels[1] === 16 && p.groups === 1)).toBe(true);
+  it('splits output rows for one large image (and for a batch that does not divide)', () => {
+    for (const [xs, parts] of [[[1, 16, 32, 32], 2], [[3, 16, 32, 32], 2], [[1, 16, 64, 64], 3]] as const) {
+      const pieces = splitCall(problem([...xs], [33, 16, 3, 3]), parts);
+      const rows = xs[2];
+      expect(pieces.map((p) => p.rows)).toEqual(Array.from({ length: parts }, (_, i) => [Math.floor((rows * i) / parts), Math.floor((rows * (i + 1)) / parts)]));
+      expect(pieces.every((p) => p.batch[1] === xs[0] && p.outChannels[1] === 33)).toBe(true);
+    }
   });
-  it('splits whole groups for grouped convolutions', () => {
-    const pieces = splitCall(problem([1, 64, 64, 64], [128, 1, 3, 3], 64), 3);
+  it('splits output channels for one image with few rows', () => {
+    const pieces = splitCall(problem([1, 64, 12, 12], [33, 64, 3, 3]), 2);
+    expect(pieces.map((p) => p.outChannels)).toEqual([[0, 16], [16, 33]]);
+    expect(pieces.every((p) => p.inChannels[1] === 64 && p.groups === 1 && p.rows === undefined)).toBe(true);
+  });
+  it('splits whole groups for grouped convolutions with few rows', () => {
+    const pieces = splitCall(problem([1, 64, 23, 23], [256, 1, 3, 3], 64), 3);
     expect(pieces.map((p) => [p.inChannels, p.outChannels, p.groups])).toEqual([
-      [[0, 21], [0, 42], 21],
-      [[21, 42], [42, 84], 21],
-      [[42, 64], [84, 128], 22],
+      [[0, 21], [0, 84], 21],
+      [[21, 42], [84, 168], 21],
+      [[42, 64], [168, 256], 22],
     ]);
   });
   it('keeps small calls whole', () => {
@@ -60,8 +68,11 @@ describe('pool', () => {
 
   it.each([
     ['batch split', [4, 8, 24, 24], [16, 8, 3, 3], { padding: 1, bias: new Float32Array(16).fill(0.5) }],
-    ['channel split', [1, 16, 40, 40], [24, 16, 3, 3], { padding: 'same', stride: 2 }],
-    ['group split', [1, 32, 64, 64], [64, 1, 3, 3], { groups: 32, padding: 1, paddingMode: 'reflect' }],
+    ['channel split', [1, 64, 24, 24], [48, 64, 3, 3], { padding: 'same', stride: 2 }],
+    ['group split', [1, 512, 14, 14], [1024, 1, 3, 3], { groups: 512, padding: 1, paddingMode: 'reflect' }],
+    ['row split', [1, 16, 40, 40], [24, 16, 3, 3], { padding: 'same', stride: 2 }],
+    ['row split, asymmetric padding and dilation', [1, 32, 64, 64], [64, 1, 3, 3], { groups: 32, padding: [[3, 1], [2, 2]], dilation: 2, paddingMode: 'reflect' }],
+    ['row split, odd batch', [3, 8, 48, 48], [8, 8, 5, 5], { padding: 4, paddingMode: 'circular', stride: [3, 1] }],
     ['channels-last', [1, 40, 40, 16], [24, 16, 3, 3], { layout: 'channels-last', padding: 1 }],
     ['unbatched', [16, 40, 40], [24, 16, 5, 5], { padding: 2, paddingMode: 'circular' }],
   ] as const)('%s gives the same numbers as a direct call', async (_, xs, ws, opts) => {

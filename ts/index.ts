@@ -52,7 +52,18 @@ export {
   globalAvgPoolBackward,
   globalMaxPoolBackward,
   deformConv2dBackward,
+  filter2d,
+  boxBlur,
+  gaussianBlur,
+  sharpen,
+  laplacian,
+  sobel,
+  prewitt,
+  emboss,
 } from './api/ops.js';
+export { kernels, type KernelRows } from './api/kernels.js';
+export type { ImageLike, FilteredImage, FilterOptions, Kernel, KernelInput } from './api/image.js';
+export type { DirectionOptions, GradientDirection, EmbossDirection } from './api/image-filters.js';
 export type { ConvGradients, PoolGradients, DeformConvGradients, SeparableConvGradients, SepFilterGradients } from './api/backward.js';
 export { convOutputShape, outputSize, transposeOutputSize, paramCount, macs, flops, receptiveField, type ReceptiveFieldLayer } from './api/shapes.js';
 export { init, backendInfo, type InitOptions, type BackendInfo } from './runtime.js';

@@ -164,8 +164,8 @@ export function* separableBackwardSteps(x: Tensor, dw: Tensor, pw: Tensor, gradO
   };
 }
 
-export const sepFilterSteps = (x: Tensor, kernelY: Float32Array, kernelX: Float32Array, opts?: SepFilterOptions): Steps<Tensor> =>
-  twoStepForward(sepFilterCalls('sepFilter2d', x, kernelY, kernelX, opts));
+export const sepFilterSteps = (x: Tensor, kernelY: Float32Array, kernelX: Float32Array, opts?: SepFilterOptions, op = 'sepFilter2d'): Steps<Tensor> =>
+  twoStepForward(sepFilterCalls(op, x, kernelY, kernelX, opts));
 
 /** The kernel gradient of a pass: its per-channel copies of the kernel all receive gradient. */
 function sumOverChannels(gradWeight: Tensor, taps: number): Float32Array {

@@ -50,6 +50,31 @@ export function maxPadding(mode: PaddingMode, n: number): number {
   }
 }
 
+/** The padding map: the source index of coordinate `i` of an axis of length `n` (any distance
+ * outside it: reflections and wraps repeat), or -1 for a zero. */
+export function sourceIndex(mode: PaddingMode, i: number, n: number): number {
+  if (i >= 0 && i < n) return i;
+  switch (mode) {
+    case 'zeros':
+      return -1;
+    case 'replicate':
+      return i < 0 ? 0 : n - 1;
+    case 'circular':
+      return ((i % n) + n) % n;
+    case 'reflect': {
+      if (n === 1) return 0;
+      const period = 2 * (n - 1);
+      const j = ((i % period) + period) % period;
+      return j < n ? j : period - j;
+    }
+    case 'symmetric': {
+      const period = 2 * n;
+      const j = ((i % period) + period) % period;
+      return j < n ? j : period - 1 - j;
+    }
+  }
+}
+
 export interface ConvTransposeProblem {
   /** `[N, Cin, ...spatial]` */
   inputShape: number[];

@@ -27,6 +27,8 @@ import {
 import { normalizeConv, type ConvOptions } from '../api/conv-options.js';
 import { normalizeDeformConv, type DeformConvOptions } from '../api/deform-options.js';
 import { ConvkitError, invalid, withOp } from '../api/errors.js';
+import type { FilteredImage, FilterOptions, ImageLike, KernelInput } from '../api/image.js';
+import { imageSteps, type DirectionOptions, type EmbossDirection, type GradientDirection } from '../api/image-filters.js';
 import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
 import { optionsObject } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
@@ -113,6 +115,14 @@ export interface Pool {
   globalAvgPoolBackward(x: Tensor, gradOutput: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<PoolGradients>;
   globalMaxPoolBackward(x: Tensor, gradOutput: Tensor, opts?: WithCall<GlobalPoolOptions>): Promise<PoolGradients>;
   deformConv2dBackward(x: Tensor, offset: Tensor, weight: Tensor, gradOutput: Tensor, opts?: WithCall<DeformConvOptions>): Promise<DeformConvGradients>;
+  filter2d(image: ImageLike, kernel: KernelInput, opts?: WithCall<FilterOptions>): Promise<FilteredImage>;
+  boxBlur(image: ImageLike, radius: number, opts?: WithCall<FilterOptions>): Promise<FilteredImage>;
+  gaussianBlur(image: ImageLike, sigma: number, opts?: WithCall<FilterOptions>): Promise<FilteredImage>;
+  sharpen(image: ImageLike, opts?: WithCall<FilterOptions>): Promise<FilteredImage>;
+  laplacian(image: ImageLike, opts?: WithCall<FilterOptions>): Promise<FilteredImage>;
+  sobel(image: ImageLike, opts?: WithCall<DirectionOptions<GradientDirection>>): Promise<FilteredImage>;
+  prewitt(image: ImageLike, opts?: WithCall<DirectionOptions<GradientDirection>>): Promise<FilteredImage>;
+  emboss(image: ImageLike, opts?: WithCall<DirectionOptions<EmbossDirection>>): Promise<FilteredImage>;
   terminate(): Promise<void>;
 }
 
@@ -397,6 +407,14 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       steps('sepFilter2dBackward', opts, (o) => sepFilterBackwardSteps(x, ky, kx, dy, o as SepFilterOptions)),
     deformConv2dBackward: (x: Tensor, offset: Tensor, w: Tensor, dy: Tensor, opts?: object) =>
       one<DeformConvGradients>('deformConv2dBackward', opts, (o) => backwardCall(normalizeDeformConv('deformConv2dBackward', x, offset, w, o), dy)),
+    filter2d: (image: ImageLike, kernel: KernelInput, opts?: object) => steps('filter2d', opts, (o) => imageSteps.filter2d(image, kernel, o)),
+    boxBlur: (image: ImageLike, radius: number, opts?: object) => steps('boxBlur', opts, (o) => imageSteps.boxBlur(image, radius, o)),
+    gaussianBlur: (image: ImageLike, sigma: number, opts?: object) => steps('gaussianBlur', opts, (o) => imageSteps.gaussianBlur(image, sigma, o)),
+    sharpen: (image: ImageLike, opts?: object) => steps('sharpen', opts, (o) => imageSteps.sharpen(image, o)),
+    laplacian: (image: ImageLike, opts?: object) => steps('laplacian', opts, (o) => imageSteps.laplacian(image, o)),
+    sobel: (image: ImageLike, opts?: object) => steps('sobel', opts, (o) => imageSteps.sobel(image, o)),
+    prewitt: (image: ImageLike, opts?: object) => steps('prewitt', opts, (o) => imageSteps.prewitt(image, o)),
+    emboss: (image: ImageLike, opts?: object) => steps('emboss', opts, (o) => imageSteps.emboss(image, o)),
   };
 
   const pool = {

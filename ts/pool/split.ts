@@ -1,12 +1,13 @@
 /** How a call is cut into independent pieces for workers, and how pieces are cut out of the inputs
- * and put back into the results. A piece is a box over (batch, input channels, output channels):
- * batch ranges when the batch covers the workers, otherwise channel ranges where the op allows it
- * (convolution: whole groups, or output channels with one group; pooling and its gradient:
- * channels). Every other op, and every gradient with parameters, splits by batch only; parameter
- * gradients of batch pieces are summed. */
+ * and put back into the results. A piece is a box over (batch, input channels, output channels,
+ * output rows): batch ranges when the batch divides among the workers; otherwise a convolution
+ * splits its output rows (the first spatial axis: each piece reads its rows' input band, the rows
+ * outside the input filled through the padding map), and pooling and its gradient split channels.
+ * Every other op, and every gradient with parameters, splits by batch only; parameter gradients of
+ * batch pieces are summed. */
 
 import { resultSpecs, type OpCall, type ResultName, type ResultSpec } from '../api/call.js';
-import type { ConvProblem } from '../api/problem.js';
+import { sourceIndex, type ConvProblem } from '../api/problem.js';
 import { product } from '../api/tensor.js';
 import type { OpKind, ResultArrays } from '../backends/backend.js';
 
@@ -16,6 +17,8 @@ export interface Piece {
   outChannels: [number, number];
   /** Convolution groups inside the piece. */
   groups: number;
+  /** Output rows (first spatial axis) of a convolution piece; absent: all of them. */
+  rows?: [number, number];
 }
 
 /** Below this many multiply-accumulates (or output elements for pooling) a call is not worth the messaging. */
@@ -70,18 +73,47 @@ export function splitCall(call: OpCall, parts: number): Piece[] {
   const groups = 'groups' in call.problem ? call.problem.groups : 1;
   const whole: Piece = { batch: [0, batch], inChannels: [0, channels], outChannels: [0, outChannels], groups };
   if (parts <= 1 || batch === 0 || callWork(call) < MIN_WORK_TO_SPLIT) return [whole];
-  const byChannels = call.kind === 'conv' || call.kind === 'pool' || call.kind === 'poolBackward';
-  if (batch >= parts || !byChannels) return ranges(batch, parts).map((b) => ({ ...whole, batch: b }));
-  if (call.kind !== 'conv') return ranges(channels, parts).map((c) => ({ ...whole, inChannels: c, outChannels: c }));
-  if (groups === 1) return ranges(outChannels, parts).map((o) => ({ ...whole, outChannels: o }));
-  const inPerGroup = channels / groups;
-  const outPerGroup = outChannels / groups;
-  return ranges(groups, parts).map(([g0, g1]) => ({
-    ...whole,
-    inChannels: [g0 * inPerGroup, g1 * inPerGroup],
-    outChannels: [g0 * outPerGroup, g1 * outPerGroup],
-    groups: g1 - g0,
-  }));
+  const byBatch = () => ranges(batch, parts).map((b): Piece => ({ ...whole, batch: b }));
+  if (call.kind === 'conv') {
+    // A batch that does not divide evenly (3 image channels on 2 workers) leaves a worker idle
+    // part of the time; rows divide finely, and with 8 or more per piece the input rows both
+    // pieces read (the kernel's halo) stay a small share.
+    if (batch % parts === 0 || batch >= 4 * parts) return byBatch();
+    const outRows = call.problem.outputShape[2];
+    if (outRows >= 8 * parts) return ranges(outRows, parts).map((rows) => ({ ...whole, rows }));
+    if (batch >= parts) return byBatch();
+    if (groups === 1) return ranges(outChannels, parts).map((o) => ({ ...whole, outChannels: o }));
+    const inPerGroup = channels / groups;
+    const outPerGroup = outChannels / groups;
+    return ranges(groups, parts).map(([g0, g1]) => ({
+      ...whole,
+      inChannels: [g0 * inPerGroup, g1 * inPerGroup],
+      outChannels: [g0 * outPerGroup, g1 * outPerGroup],
+      groups: g1 - g0,
+    }));
+  }
+  const byChannels = call.kind === 'pool' || call.kind === 'poolBackward';
+  if (batch >= parts || !byChannels) return byBatch();
+  return ranges(channels, parts).map((c) => ({ ...whole, inChannels: c, outChannels: c }));
+}
+
+/** The input band a convolution's output rows `[r0, r1)` read, as `[N, C, band, ...]`: rows above
+ * and below the input come through the padding map (zeros stay zero). */
+function inputBand(data: Float32Array, p: ConvProblem, [r0, r1]: [number, number]): { band: Float32Array; length: number } {
+  const [batch, channels, rows] = p.inputShape;
+  const rowSize = product(p.inputShape.slice(3));
+  const first = r0 * p.stride[0] - p.padBefore[0];
+  const length = (r1 - 1 - r0) * p.stride[0] + p.dilation[0] * (p.weightShape[2] - 1) + 1;
+  const band = new Float32Array(batch * channels * length * rowSize);
+  for (let plane = 0; plane < batch * channels; plane++) {
+    for (let i = 0; i < length; i++) {
+      const src = sourceIndex(p.paddingMode, first + i, rows);
+      if (src < 0) continue;
+      const from = (plane * rows + src) * rowSize;
+      band.set(data.subarray(from, from + rowSize), (plane * length + i) * rowSize);
+    }
+  }
+  return { band, length };
 }
 
 /** Copies the `[batch, channel]` box of a `[N, C, plane]` array into a new contiguous array. Copies,
@@ -101,6 +133,7 @@ function cutBox(data: Float32Array, shape: readonly number[], batch: [number, nu
 
 /** The problem and backend arrays of one piece. */
 export function pieceArgs(call: OpCall, piece: Piece): { problem: OpCall['problem']; arrays: (Float32Array | undefined)[] } {
+  if (piece.rows && call.kind === 'conv') return rowPieceArgs(call.problem, call.arrays, piece.rows);
   const p = call.problem;
   const batch = p.inputShape[0];
   const [o0, o1] = piece.outChannels;
@@ -131,14 +164,37 @@ export function pieceArgs(call: OpCall, piece: Piece): { problem: OpCall['proble
   return { problem, arrays: call.arrays.map((a, i) => cut(ARRAY_ROLES[call.kind][i], a)) };
 }
 
-/** Writes a piece's `[batch span, channel span, plane]` result into the full `[N, C, plane]` one. */
-function placePiece<T extends Float32Array | Int32Array>(shape: readonly number[], batch: [number, number], chans: [number, number], output: T, pieceOutput: T): void {
-  const channels = shape[1];
-  const plane = product(shape.slice(2));
-  const rows = span(chans) * plane;
+/** A convolution's output rows: its input band, already bordered on the first axis, convolved
+ * without padding on that axis (weight and bias whole). */
+function rowPieceArgs(p: ConvProblem, [x, weight, bias]: (Float32Array | undefined)[], rows: [number, number]): { problem: ConvProblem; arrays: (Float32Array | undefined)[] } {
+  const { band, length } = inputBand(x!, p, rows);
+  const problem: ConvProblem = {
+    ...p,
+    inputShape: [p.inputShape[0], p.inputShape[1], length, ...p.inputShape.slice(3)],
+    outputShape: [p.outputShape[0], p.outputShape[1], span(rows), ...p.outputShape.slice(3)],
+    padBefore: [0, ...p.padBefore.slice(1)],
+    padAfter: [0, ...p.padAfter.slice(1)],
+  };
+  return { problem, arrays: [band, weight, bias] };
+}
+
+/** Writes a piece's `[batch span, channel span, row span, ...]` result into the full `[N, C, R, ...]` one. */
+function placePiece<T extends Float32Array | Int32Array>(
+  shape: readonly number[],
+  batch: [number, number],
+  chans: [number, number],
+  rows: [number, number],
+  output: T,
+  pieceOutput: T,
+): void {
+  const [channels, allRows] = [shape[1], shape[2] ?? 1];
+  const rowSize = product(shape.slice(3));
+  const block = span(rows) * rowSize;
+  let src = 0;
   for (let n = batch[0]; n < batch[1]; n++) {
-    const src = (n - batch[0]) * rows;
-    output.set(pieceOutput.subarray(src, src + rows), (n * channels + chans[0]) * plane);
+    for (let c = chans[0]; c < chans[1]; c++, src += block) {
+      output.set(pieceOutput.subarray(src, src + block), ((n * channels + c) * allRows + rows[0]) * rowSize);
+    }
   }
 }
 
@@ -158,7 +214,7 @@ export function joinPieces(call: OpCall, pieces: Piece[], results: ResultArrays[
     const out = name === 'indices' ? new Int32Array(length) : new Float32Array(length);
     pieces.forEach((piece, i) => {
       const chans = spec.channels === 'in' ? piece.inChannels : spec.channels === 'out' ? piece.outChannels : ([0, spec.shape[1]] as [number, number]);
-      placePiece(spec.shape, piece.batch, chans, out, results[i][name]!);
+      placePiece(spec.shape, piece.batch, chans, piece.rows ?? [0, spec.shape[2] ?? 1], out, results[i][name]!);
     });
     (joined as Record<string, Float32Array | Int32Array>)[name] = out;
   }
