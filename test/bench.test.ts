@@ -15,6 +15,12 @@ it('bench --quick prints a row per shape and writes results', () => {
   for (const row of results.rows) {
     for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
   }
+  // The image filters run on every backend and the pool.
+  expect(results.images.map((r: { filter: string }) => r.filter)).toEqual(['gaussianBlur sigma 2', 'sobel magnitude', 'sharpen', 'filter2d 7x7 (not separable)']);
+  for (const row of results.images) {
+    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
+  }
+  expect(out).toContain('image filters on 160x120 RGBA');
   // Denormal inputs are measured against normal ones for every backend and algorithm.
   expect(results.denormals.map((d: { backend: string; algorithm: string }) => `${d.backend} ${d.algorithm}`)).toEqual([
     'wasm-simd direct', 'wasm-simd im2col', 'wasm direct', 'wasm im2col', 'js direct',
