@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execute, finishCall, type OpCall } from '../ts/api/call.js';
 import { runSteps } from '../ts/api/composites.js';
-import { imageSteps, separableFactors } from '../ts/api/image-filters.js';
+import { filterSteps, imageCalls, separableFactors } from '../ts/api/image-filters.js';
 import { readKernel, type FilteredImage, type ImageLike } from '../ts/api/image.js';
 import type { ConvProblem } from '../ts/api/problem.js';
 import { jsBackend } from '../ts/backends/js/index.js';
-import { splitCall } from '../ts/pool/split.js';
+import { imageRowPieces } from '../ts/pool/split.js';
 import { callOp, fixtureSuites, loadConvkit, suitePool, type Convkit, type TestPool } from './helpers.js';
 
 interface ImageFixture {
@@ -123,20 +123,20 @@ describe('rank-1 kernels run as two 1D passes', () => {
     const [column, row] = separableFactors(k)!;
     expect(k.data.some((v, i) => v !== Math.fround(column[Math.floor(i / k.width)] * row[i % k.width]))).toBe(true);
     // ... and still run as a column pass then a row pass.
-    expect(passes(imageSteps.filter2d(IMAGE, kernelNamed('separable-up-to-rounding')))).toEqual([[1, 1, 9, 1], [1, 1, 1, 5]]);
-    expect(passes(imageSteps.gaussianBlur(IMAGE, 1))).toEqual([[1, 1, 7, 1], [1, 1, 1, 7]]);
-    expect(passes(imageSteps.boxBlur(IMAGE, 2))).toEqual([[1, 1, 5, 1], [1, 1, 1, 5]]);
-    expect(passes(imageSteps.sobel(IMAGE, { direction: 'x' }))).toEqual([[1, 1, 3, 1], [1, 1, 1, 3]]);
+    expect(passes(filterSteps(imageCalls.filter2d(IMAGE, kernelNamed('separable-up-to-rounding'))))).toEqual([[1, 1, 9, 1], [1, 1, 1, 5]]);
+    expect(passes(filterSteps(imageCalls.gaussianBlur(IMAGE, 1)))).toEqual([[1, 1, 7, 1], [1, 1, 1, 7]]);
+    expect(passes(filterSteps(imageCalls.boxBlur(IMAGE, 2)))).toEqual([[1, 1, 5, 1], [1, 1, 1, 5]]);
+    expect(passes(filterSteps(imageCalls.sobel(IMAGE, { direction: 'x' })))).toEqual([[1, 1, 3, 1], [1, 1, 1, 3]]);
   });
 
   it('runs other kernels as one 2D convolution', () => {
     expect(separableFactors(readKernel('t', kernelNamed('nearly-separable')))).toBeUndefined();
-    expect(passes(imageSteps.filter2d(IMAGE, kernelNamed('nearly-separable')))).toEqual([[1, 1, 9, 5]]);
-    expect(passes(imageSteps.sharpen(IMAGE))).toEqual([[1, 1, 3, 3]]);
-    expect(passes(imageSteps.emboss(IMAGE))).toEqual([[1, 1, 3, 3]]);
-    expect(passes(imageSteps.sobel(IMAGE, { direction: 'magnitude' }))).toEqual([[2, 1, 3, 3]]);
+    expect(passes(filterSteps(imageCalls.filter2d(IMAGE, kernelNamed('nearly-separable'))))).toEqual([[1, 1, 9, 5]]);
+    expect(passes(filterSteps(imageCalls.sharpen(IMAGE)))).toEqual([[1, 1, 3, 3]]);
+    expect(passes(filterSteps(imageCalls.emboss(IMAGE)))).toEqual([[1, 1, 3, 3]]);
+    expect(passes(filterSteps(imageCalls.sobel(IMAGE, { direction: 'magnitude' })))).toEqual([[2, 1, 3, 3]]);
     // 1D kernels are already one pass.
-    expect(passes(imageSteps.filter2d(IMAGE, [[1, 2, 1]]))).toEqual([[1, 1, 1, 3]]);
+    expect(passes(filterSteps(imageCalls.filter2d(IMAGE, [[1, 2, 1]])))).toEqual([[1, 1, 1, 3]]);
   });
 });
 
@@ -201,17 +201,12 @@ describe('large images in the pool', () => {
     big.data[i] = ((s >>> 16) & 0xff) / 2 + ((i >> 2) % 640) / 5;
   });
 
-  it('splits the filters by rows across the workers', () => {
-    for (const steps of [imageSteps.gaussianBlur(big, 2), imageSteps.sobel(big), imageSteps.filter2d(big, [[1, 2, 3], [4, 5, 6], [7, 8, 10]])]) {
-      runSteps(steps, (call: OpCall) => {
-        const pieces = splitCall(call, 2);
-        expect(pieces.map((p) => p.rows)).toEqual([
-          [0, call.problem.outputShape[2] / 2],
-          [call.problem.outputShape[2] / 2, call.problem.outputShape[2]],
-        ]);
-        return finishCall(call, execute(jsBackend, call));
-      });
+  it('splits the filters by rows across the workers (small images stay whole)', () => {
+    for (const call of [imageCalls.gaussianBlur(big, 2), imageCalls.sobel(big), imageCalls.filter2d(big, [[1, 2, 3], [4, 5, 6], [7, 8, 10]])]) {
+      expect(imageRowPieces(call, 2)).toEqual([[0, 240], [240, 480]]);
+      expect(imageRowPieces(call, 3)).toEqual([[0, 160], [160, 320], [320, 480]]);
     }
+    expect(imageRowPieces(imageCalls.sharpen(IMAGE), 2)).toEqual([[0, IMAGE.height]]);
   });
 
   it.each(['zeros', 'reflect', 'symmetric', 'replicate', 'circular'] as const)('gives the same bytes as one thread (%s)', async (border) => {
@@ -221,6 +216,8 @@ describe('large images in the pool', () => {
       ['sobel', (lib) => lib.sobel(big, { border })],
       ['filter2d 5x5', (lib) => lib.filter2d(big, ck.kernels.gaussian(0.7).map((r, i) => r.map((v, j) => v + (i === j ? 0.01 : 0))), { border, flip: true })],
       ['emboss rgba', (lib) => lib.emboss(big, { border, channels: 'rgba' })],
+      // Taller than a band's halo of a small kernel: reads rows far from its band (and wraps).
+      ['filter2d 41x3', (lib) => lib.filter2d(big, Array.from({ length: 41 }, (_, r) => [r / 900, 0.01, -r / 1000]), { border })],
     ];
     for (const [name, run] of runs) {
       const want = run(ck) as FilteredImage;

@@ -3,10 +3,12 @@
 
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { runBackend } from '../ts/api/call.js';
+import { execute, finishCall, runBackend } from '../ts/api/call.js';
+import { runSteps } from '../ts/api/composites.js';
+import { filterBandSteps, identityRows } from '../ts/api/image-filters.js';
 import { ConvkitError } from '../ts/api/errors.js';
 import { importNode, isNode } from '../ts/env.js';
-import type { WorkerApi } from '../ts/pool/protocol.js';
+import type { WorkerApi, WorkerResult } from '../ts/pool/protocol.js';
 import { backendInfo, init, resolveBackend } from '../ts/runtime.js';
 
 const api: WorkerApi = {
@@ -17,19 +19,32 @@ const api: WorkerApi = {
     return info;
   },
   run(kind, problem, arrays, backend) {
-    try {
-      const value = runBackend(resolveBackend('worker', backend), kind, problem, arrays);
-      const buffers = Object.values(value).flatMap((a) => (a ? [a.buffer] : []));
-      return Comlink.transfer({ ok: true, value }, buffers);
-    } catch (e) {
-      return {
-        ok: false,
-        code: e instanceof ConvkitError ? e.code : undefined,
-        message: e instanceof Error ? e.message : String(e),
-      };
-    }
+    return tagged(
+      () => runBackend(resolveBackend('worker', backend), kind, problem, arrays),
+      (value) => Object.values(value).flatMap((a) => (a ? [a.buffer] : [])),
+    );
+  },
+  filter(band, plan, firstRow) {
+    return tagged(
+      () => runSteps(filterBandSteps(band, plan, identityRows(band.height), firstRow), (call) => finishCall(call, execute(resolveBackend(call.op, call.backend), call))),
+      (image) => [image.data.buffer],
+    );
   },
 };
+
+/** A result tagged ok (its buffers moved to the caller) or failed with the error's code. */
+function tagged<T>(work: () => T, buffers: (value: T) => ArrayBufferLike[]): WorkerResult<T> {
+  try {
+    const value = work();
+    return Comlink.transfer({ ok: true, value }, buffers(value) as Transferable[]);
+  } catch (e) {
+    return {
+      ok: false,
+      code: e instanceof ConvkitError ? e.code : undefined,
+      message: e instanceof Error ? e.message : String(e),
+    };
+  }
+}
 
 if (isNode) {
   const { parentPort } = await importNode<typeof import('node:worker_threads')>('node:worker_threads');

@@ -1,15 +1,31 @@
-/** filter2d and the named filters as steps of convolution calls (so the calling thread and the pool
- * run them alike). Every filter is one or more kernels of one size applied to each channel: the
- * image becomes bordered float planes, a rank-1 kernel runs as a column pass and a row pass, any
- * other kernel (or set of kernels, e.g. Sobel's x and y for the magnitude) as one convolution with
- * 'valid' padding, and the planes go back to bytes. */
+/** filter2d and the named filters. Every filter is one or more kernels of one size applied to each
+ * channel. A call is validated into a `FilterCall` (the image and a plain-data `FilterPlan`); a
+ * band of output rows is then computed as steps of convolution calls: the rows it reads become
+ * bordered float planes, a rank-1 kernel runs as a column pass and a row pass, any other kernel (or
+ * set of kernels, e.g. Sobel's x and y for the magnitude) as one convolution with 'valid' padding,
+ * and the planes go back to bytes. The calling thread runs the whole image as one band; the pool
+ * gives each worker a band of rows. */
 
-import type { Tensor } from './tensor.js';
 import { sepFilterSteps, type Steps } from './composites.js';
 import { normalizeConv } from './conv-options.js';
-import { borderedPlanes, readFilterOptions, readImage, readKernel, toImage, type FilteredImage, type FilterOptions, type Kernel, type KernelInput } from './image.js';
+import {
+  asImageData,
+  borderedPlanes,
+  borderRows,
+  readFilterOptions,
+  readImage,
+  readKernel,
+  toImage,
+  type FilteredImage,
+  type FilterOptions,
+  type ImageLike,
+  type Kernel,
+  type KernelInput,
+} from './image.js';
 import { checkRadius, checkSigma, kernels, type KernelRows } from './kernels.js';
-import { oneOf } from './options.js';
+import { oneOf, type BackendName } from './options.js';
+import type { PaddingMode } from './problem.js';
+import type { Tensor } from './tensor.js';
 
 /** Largest change, in grey levels, that running a kernel as two 1D passes may make to any output
  * value (before rounding): a kernel is treated as separable when `255 * Σ|K - column·row|` is
@@ -34,40 +50,87 @@ export function separableFactors(k: Kernel): [column: Float32Array, row: Float32
   return 255 * residual <= SEPARABLE_TOLERANCE ? [column, row] : undefined;
 }
 
-type Combine = (out: Float32Array, planes: number, pixels: number) => Float32Array;
-
-/** sqrt(gx² + gy²) of the two kernels' results, per channel. */
-const magnitude: Combine = (out, planes, pixels) => {
-  const result = new Float32Array(planes * pixels);
-  for (let c = 0; c < planes; c++) {
+/** sqrt(gx² + gy²) of the two kernels' results `[channels, 2, pixels]`, per channel. */
+function magnitude(out: Float32Array, channels: number, pixels: number): Float32Array {
+  const result = new Float32Array(channels * pixels);
+  for (let c = 0; c < channels; c++) {
     const gx = 2 * c * pixels;
     const gy = gx + pixels;
     for (let p = 0; p < pixels; p++) result[c * pixels + p] = Math.sqrt(out[gx + p] ** 2 + out[gy + p] ** 2);
   }
   return result;
-};
+}
 
-/** The general filter: `filters` (all one size) on every filtered channel, combined per value when
- * there are several. */
-function* filterSteps(op: string, image: unknown, filters: Kernel[], opts: unknown, combine?: Combine, defaultDelta = 0, extraKeys: string[] = []): Steps<FilteredImage> {
+/** A validated filter as plain data (workers receive it as is). */
+export interface FilterPlan {
+  op: string;
+  /** Kernels of one size, each applied to every filtered channel. */
+  filters: Kernel[];
+  /** Two kernels whose results combine as sqrt(a² + b²). */
+  magnitude: boolean;
+  border: PaddingMode;
+  channels: number;
+  flip: boolean;
+  delta: number;
+  backend: BackendName | undefined;
+}
+
+export interface FilterCall {
+  image: ImageLike;
+  plan: FilterPlan;
+}
+
+function planFilter(op: string, image: unknown, filters: Kernel[], opts: unknown, magnitude = false, defaultDelta = 0, extraKeys: string[] = []): FilterCall {
   const img = readImage(op, image);
-  const o = readFilterOptions(op, opts, extraKeys, defaultDelta);
-  const { width: kw, height: kh } = filters[0];
-  // The anchor is the (rotated, with flip) kernel's centre (floor(h/2), floor(w/2)).
-  const [top, left] = [Math.floor(kh / 2), Math.floor(kw / 2)];
-  const planes = borderedPlanes(img, o.channels, [top, kh - 1 - top, left, kw - 1 - left], o.border);
-  const factors = filters.length === 1 ? separableFactors(filters[0]) : undefined;
+  const { rest: _, ...o } = readFilterOptions(op, opts, extraKeys, defaultDelta);
+  return { image: img, plan: { op, filters, magnitude, ...o } };
+}
+
+/** The anchor: the (rotated, with flip) kernel's centre `[floor(h/2), floor(w/2)]`. */
+const anchor = (k: Kernel) => [Math.floor(k.height / 2), Math.floor(k.width / 2)];
+
+/** Filters a band: bordered row i reads `image` row `rows[i]` (-1: zeros); the result has a row
+ * per kernel-high window, its unfiltered channels copied from `image` rows `firstRow` on. */
+export function* filterBandSteps(image: ImageLike, plan: FilterPlan, rows: Int32Array, firstRow: number): Steps<FilteredImage> {
+  const { width: kw, height: kh } = plan.filters[0];
+  const left = anchor(plan.filters[0])[1];
+  const planes = borderedPlanes(image, plan.channels, rows, left, kw - 1 - left, plan.border);
+  const factors = plan.filters.length === 1 ? separableFactors(plan.filters[0]) : undefined;
+  const conv = { flip: plan.flip, backend: plan.backend };
   let filtered: Tensor;
   if (factors) {
-    filtered = yield* sepFilterSteps(planes, factors[0], factors[1], { flip: o.flip, backend: o.backend }, op);
+    filtered = yield* sepFilterSteps(planes, factors[0], factors[1], conv, plan.op);
   } else {
-    const weight = { data: new Float32Array(filters.length * kh * kw), shape: [filters.length, 1, kh, kw] };
-    filters.forEach((f, i) => weight.data.set(f.data, i * kh * kw));
-    filtered = (yield normalizeConv(op, 2, planes, weight, { flip: o.flip, backend: o.backend })) as Tensor;
+    const weight = { data: new Float32Array(plan.filters.length * kh * kw), shape: [plan.filters.length, 1, kh, kw] };
+    plan.filters.forEach((f, i) => weight.data.set(f.data, i * kh * kw));
+    filtered = (yield normalizeConv(plan.op, 2, planes, weight, conv)) as Tensor;
   }
-  const pixels = img.width * img.height;
-  return toImage(img, combine ? combine(filtered.data, o.channels, pixels) : filtered.data, o.channels, o.delta);
+  const height = rows.length - (kh - 1);
+  const values = plan.magnitude ? magnitude(filtered.data, plan.channels, image.width * height) : filtered.data;
+  return toImage(image, firstRow, values, plan.channels, plan.delta, height);
 }
+
+/** The whole image as one band. */
+export function* filterSteps({ image, plan }: FilterCall): Steps<FilteredImage> {
+  const k = plan.filters[0];
+  const rows = borderRows(image.height, [0, image.height], k.height, anchor(k)[0], plan.border);
+  return asImageData(yield* filterBandSteps(image, plan, rows, 0));
+}
+
+/** What a worker needs for output rows `[r0, r1)`: the image rows they read, gathered through the
+ * border (zero rows for a zero border), and where the band's own rows start. The band's rows map to
+ * themselves: `filterBandSteps(band, plan, identityRows(band.height), firstRow)`. */
+export function filterBand({ image, plan }: FilterCall, outputRows: [number, number]): { band: ImageLike; firstRow: number } {
+  const k = plan.filters[0];
+  const top = anchor(k)[0];
+  const rows = borderRows(image.height, outputRows, k.height, top, plan.border);
+  const rowBytes = image.width * 4;
+  const data = new Uint8ClampedArray(rows.length * rowBytes);
+  rows.forEach((sy, i) => sy >= 0 && data.set(image.data.subarray(sy * rowBytes, (sy + 1) * rowBytes), i * rowBytes));
+  return { band: { data, width: image.width, height: rows.length }, firstRow: top };
+}
+
+export const identityRows = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
 const rows = (k: KernelRows): Kernel => readKernel('kernels', k);
 
@@ -78,10 +141,10 @@ export type GradientDirection = 'x' | 'y' | 'magnitude';
 export type EmbossDirection = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
 
 /** Sobel or Prewitt: the x or y derivative, or the gradient magnitude (default). */
-function* gradientSteps(op: string, image: unknown, opts: unknown, x: KernelRows, y: KernelRows): Steps<FilteredImage> {
+function gradientCall(op: string, image: unknown, opts: unknown, x: KernelRows, y: KernelRows): FilterCall {
   const direction = oneOf<GradientDirection>(op, 'direction', (opts as DirectionOptions<string> | undefined)?.direction, ['x', 'y', 'magnitude'], 'magnitude');
   const filters = direction === 'x' ? [rows(x)] : direction === 'y' ? [rows(y)] : [rows(x), rows(y)];
-  return yield* filterSteps(op, image, filters, opts, direction === 'magnitude' ? magnitude : undefined, 0, ['direction']);
+  return planFilter(op, image, filters, opts, direction === 'magnitude', 0, ['direction']);
 }
 
 const EMBOSS: Record<EmbossDirection, KernelRows> = {
@@ -91,18 +154,18 @@ const EMBOSS: Record<EmbossDirection, KernelRows> = {
   'bottom-right': kernels.embossBottomRight,
 };
 
-export const imageSteps = {
-  filter2d: (image: unknown, kernel: KernelInput, opts?: FilterOptions) => filterSteps('filter2d', image, [readKernel('filter2d', kernel)], opts),
-  boxBlur: (image: unknown, radius: number, opts?: FilterOptions) => filterSteps('boxBlur', image, [rows(kernels.box(checkRadius('boxBlur', radius)))], opts),
+/** Every image filter, validated into a call. */
+export const imageCalls = {
+  filter2d: (image: unknown, kernel: KernelInput, opts?: FilterOptions) => planFilter('filter2d', image, [readKernel('filter2d', kernel)], opts),
+  boxBlur: (image: unknown, radius: number, opts?: FilterOptions) => planFilter('boxBlur', image, [rows(kernels.box(checkRadius('boxBlur', radius)))], opts),
   gaussianBlur: (image: unknown, sigma: number, opts?: FilterOptions) =>
-    filterSteps('gaussianBlur', image, [rows(kernels.gaussian(checkSigma('gaussianBlur', sigma)))], opts),
-  sharpen: (image: unknown, opts?: FilterOptions) => filterSteps('sharpen', image, [rows(kernels.sharpen)], opts),
-  laplacian: (image: unknown, opts?: FilterOptions) => filterSteps('laplacian', image, [rows(kernels.laplacian)], opts),
-  sobel: (image: unknown, opts?: DirectionOptions<GradientDirection>) => gradientSteps('sobel', image, opts, kernels.sobelX, kernels.sobelY),
-  prewitt: (image: unknown, opts?: DirectionOptions<GradientDirection>) => gradientSteps('prewitt', image, opts, kernels.prewittX, kernels.prewittY),
+    planFilter('gaussianBlur', image, [rows(kernels.gaussian(checkSigma('gaussianBlur', sigma)))], opts),
+  sharpen: (image: unknown, opts?: FilterOptions) => planFilter('sharpen', image, [rows(kernels.sharpen)], opts),
+  laplacian: (image: unknown, opts?: FilterOptions) => planFilter('laplacian', image, [rows(kernels.laplacian)], opts),
+  sobel: (image: unknown, opts?: DirectionOptions<GradientDirection>) => gradientCall('sobel', image, opts, kernels.sobelX, kernels.sobelY),
+  prewitt: (image: unknown, opts?: DirectionOptions<GradientDirection>) => gradientCall('prewitt', image, opts, kernels.prewittX, kernels.prewittY),
   emboss: (image: unknown, opts?: DirectionOptions<EmbossDirection>) => {
     const direction = oneOf<EmbossDirection>('emboss', 'direction', (opts as DirectionOptions<string> | undefined)?.direction, Object.keys(EMBOSS) as EmbossDirection[], 'top-left');
-    return filterSteps('emboss', image, [rows(EMBOSS[direction])], opts, undefined, 128, ['direction']);
+    return planFilter('emboss', image, [rows(EMBOSS[direction])], opts, false, 128, ['direction']);
   },
 };
-

@@ -106,45 +106,56 @@ export function readFilterOptions(op: string, opts: unknown, extraKeys: readonly
   };
 }
 
-/** The first `channels` channels of `image` as a batch of single-channel float planes `[channels, 1,
- * H', W']`, bordered by `pad` (`[top, bottom, left, right]`) through the padding map, which reads
- * any distance outside the image (a kernel may be larger than the image). */
-export function borderedPlanes(image: ImageLike, channels: number, pad: readonly number[], border: PaddingMode): Tensor {
-  const { data, width, height } = image;
-  const [top, bottom, left, right] = pad;
-  const rows = height + top + bottom;
+/** The vertical border of a filter: which image row each bordered row reads (-1: a zero row), for
+ * output rows `[r0, r1)` of a kernel `kh` rows high anchored at `top`. */
+export function borderRows(height: number, [r0, r1]: readonly [number, number], kh: number, top: number, border: PaddingMode): Int32Array {
+  return Int32Array.from({ length: r1 - r0 + kh - 1 }, (_, i) => sourceIndex(border, r0 + i - top, height));
+}
+
+/** The first `channels` channels of `image` as a batch of single-channel float planes `[channels,
+ * 1, rows.length, left + W + right]`: bordered row i is image row `rows[i]` (or zeros), and the
+ * columns are bordered through the padding map, which reads any distance outside the image (a
+ * kernel may be larger than the image). */
+export function borderedPlanes(image: ImageLike, channels: number, rows: Int32Array, left: number, right: number, border: PaddingMode): Tensor {
+  const { data, width } = image;
   const cols = width + left + right;
-  const out = new Float32Array(channels * rows * cols);
+  const out = new Float32Array(channels * rows.length * cols);
   const columnSource = Int32Array.from({ length: cols }, (_, x) => sourceIndex(border, x - left, width));
-  for (let y = 0; y < rows; y++) {
-    const sy = sourceIndex(border, y - top, height);
-    if (sy < 0) continue;
+  rows.forEach((sy, y) => {
+    if (sy < 0) return;
     const srcRow = sy * width * 4;
     for (let c = 0; c < channels; c++) {
-      const dst = (c * rows + y) * cols;
+      const dst = (c * rows.length + y) * cols;
       for (let x = 0; x < cols; x++) {
         const sx = columnSource[x];
         if (sx >= 0) out[dst + x] = data[srcRow + sx * 4 + c];
       }
     }
-  }
-  return { data: out, shape: [channels, 1, rows, cols] };
+  });
+  return { data: out, shape: [channels, 1, rows.length, cols] };
 }
 
-/** Filtered planes (`channels` planes of the image's size) back to RGBA bytes: `delta` is added,
+/** Filtered planes (`channels` planes of `width` x `height`) back to RGBA bytes: `delta` is added,
  * then the value is clamped to 0..255 and rounded half to even (a Uint8ClampedArray store does
- * both). Channels that were not filtered (alpha for 'rgb') are copied. */
-export function toImage(image: ImageLike, planes: Float32Array, channels: number, delta: number): FilteredImage {
-  const { width, height } = image;
+ * both). Channels that were not filtered (alpha for 'rgb') are copied from `source`, starting at
+ * its row `firstRow`. */
+export function toImage(source: ImageLike, firstRow: number, planes: Float32Array, channels: number, delta: number, height: number): FilteredImage {
+  const { width } = source;
   const pixels = width * height;
   const out = new Uint8ClampedArray(pixels * 4);
+  const copied = firstRow * width * 4;
   for (let c = 0; c < 4; c++) {
     if (c < channels) {
       const plane = c * pixels;
       for (let p = 0; p < pixels; p++) out[p * 4 + c] = planes[plane + p] + delta;
     } else {
-      for (let p = 0; p < pixels; p++) out[p * 4 + c] = image.data[p * 4 + c];
+      for (let p = 0; p < pixels; p++) out[p * 4 + c] = source.data[copied + p * 4 + c];
     }
   }
-  return typeof ImageData === 'function' ? new ImageData(out, width, height) : { data: out, width, height };
+  return { data: out, width, height };
+}
+
+/** A browser `ImageData` where the global exists (ready for `putImageData`), else the plain object. */
+export function asImageData(image: FilteredImage): FilteredImage {
+  return typeof ImageData === 'function' ? new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height) : image;
 }

@@ -26,7 +26,7 @@ import {
   type SepFilterOptions,
 } from './composites.js';
 import type { FilteredImage, FilterOptions, ImageLike, KernelInput } from './image.js';
-import { imageSteps, type DirectionOptions, type EmbossDirection, type GradientDirection } from './image-filters.js';
+import { filterSteps, imageCalls, type DirectionOptions, type EmbossDirection, type GradientDirection } from './image-filters.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from './pool-options.js';
 import type { PoolKind } from './problem.js';
 import type { Tensor } from './tensor.js';
@@ -136,11 +136,11 @@ export const deformConv2dBackward = (x: Tensor, offset: Tensor, weight: Tensor, 
   gradientsOf(normalizeDeformConv('deformConv2dBackward', x, offset, weight, opts), gradOutput);
 
 /** Image filters on ImageData-like RGBA (see image-filters.ts); each returns a new image of the same size. */
-export const filter2d = (image: ImageLike, kernel: KernelInput, opts?: FilterOptions): FilteredImage => runSteps(imageSteps.filter2d(image, kernel, opts), run);
-export const boxBlur = (image: ImageLike, radius: number, opts?: FilterOptions): FilteredImage => runSteps(imageSteps.boxBlur(image, radius, opts), run);
-export const gaussianBlur = (image: ImageLike, sigma: number, opts?: FilterOptions): FilteredImage => runSteps(imageSteps.gaussianBlur(image, sigma, opts), run);
-export const sharpen = (image: ImageLike, opts?: FilterOptions): FilteredImage => runSteps(imageSteps.sharpen(image, opts), run);
-export const laplacian = (image: ImageLike, opts?: FilterOptions): FilteredImage => runSteps(imageSteps.laplacian(image, opts), run);
-export const sobel = (image: ImageLike, opts?: DirectionOptions<GradientDirection>): FilteredImage => runSteps(imageSteps.sobel(image, opts), run);
-export const prewitt = (image: ImageLike, opts?: DirectionOptions<GradientDirection>): FilteredImage => runSteps(imageSteps.prewitt(image, opts), run);
-export const emboss = (image: ImageLike, opts?: DirectionOptions<EmbossDirection>): FilteredImage => runSteps(imageSteps.emboss(image, opts), run);
+export const filter2d = (image: ImageLike, kernel: KernelInput, opts?: FilterOptions): FilteredImage => runSteps(filterSteps(imageCalls.filter2d(image, kernel, opts)), run);
+export const boxBlur = (image: ImageLike, radius: number, opts?: FilterOptions): FilteredImage => runSteps(filterSteps(imageCalls.boxBlur(image, radius, opts)), run);
+export const gaussianBlur = (image: ImageLike, sigma: number, opts?: FilterOptions): FilteredImage => runSteps(filterSteps(imageCalls.gaussianBlur(image, sigma, opts)), run);
+export const sharpen = (image: ImageLike, opts?: FilterOptions): FilteredImage => runSteps(filterSteps(imageCalls.sharpen(image, opts)), run);
+export const laplacian = (image: ImageLike, opts?: FilterOptions): FilteredImage => runSteps(filterSteps(imageCalls.laplacian(image, opts)), run);
+export const sobel = (image: ImageLike, opts?: DirectionOptions<GradientDirection>): FilteredImage => runSteps(filterSteps(imageCalls.sobel(image, opts)), run);
+export const prewitt = (image: ImageLike, opts?: DirectionOptions<GradientDirection>): FilteredImage => runSteps(filterSteps(imageCalls.prewitt(image, opts)), run);
+export const emboss = (image: ImageLike, opts?: DirectionOptions<EmbossDirection>): FilteredImage => runSteps(filterSteps(imageCalls.emboss(image, opts)), run);

@@ -27,17 +27,18 @@ import {
 import { normalizeConv, type ConvOptions } from '../api/conv-options.js';
 import { normalizeDeformConv, type DeformConvOptions } from '../api/deform-options.js';
 import { ConvkitError, invalid, withOp } from '../api/errors.js';
-import type { FilteredImage, FilterOptions, ImageLike, KernelInput } from '../api/image.js';
-import { imageSteps, type DirectionOptions, type EmbossDirection, type GradientDirection } from '../api/image-filters.js';
+import { asImageData, type FilteredImage, type FilterOptions, type ImageLike, type KernelInput } from '../api/image.js';
+import { filterBand, imageCalls, type DirectionOptions, type EmbossDirection, type FilterCall, type GradientDirection } from '../api/image-filters.js';
 import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
-import { optionsObject } from '../api/options.js';
+import { optionsObject, type BackendName } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
 import type { Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
 import type { ResultArrays } from '../backends/backend.js';
 import { coreCount } from '../env.js';
 import type { BackendInfo, InitOptions } from '../runtime.js';
-import { joinPieces, pieceArgs, splitCall, type Piece } from './split.js';
+import type { WorkerResult } from './protocol.js';
+import { imageRowPieces, joinPieces, pieceArgs, splitCall, type Piece } from './split.js';
 import { WorkerHandle } from './worker-handle.js';
 
 export interface CreatePoolOptions extends InitOptions {
@@ -125,6 +126,9 @@ export interface Pool {
   emboss(image: ImageLike, opts?: WithCall<DirectionOptions<EmbossDirection>>): Promise<FilteredImage>;
   terminate(): Promise<void>;
 }
+
+/** Posts one piece to a worker (built again if it has to be re-sent). */
+type Post<T> = (worker: WorkerHandle) => Promise<WorkerResult<T>>;
 
 interface Slot {
   worker: Promise<WorkerHandle>;
@@ -226,29 +230,25 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     }
   }
 
-  async function runPiece(call: OpCall, piece: Piece, callOpts: PoolCallOptions, aborted: Promise<never>): Promise<ResultArrays> {
+  async function runPiece<T>(op: string, post: Post<T>, callOpts: PoolCallOptions, aborted: Promise<never>): Promise<T> {
     const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     slot.busy++;
     try {
       const worker = await workerOf(slot);
       // Aborted while waiting for a worker (or before a retry): nothing was sent, nothing to end.
-      if (callOpts.signal?.aborted) throw new ConvkitError('ABORTED', `${call.op}: aborted`);
-      return await sendPiece(call, piece, callOpts, aborted, slot, worker);
+      if (callOpts.signal?.aborted) throw new ConvkitError('ABORTED', `${op}: aborted`);
+      return await sendPiece(op, post, callOpts, aborted, slot, worker);
     } finally {
       slot.busy--;
     }
   }
 
-  async function sendPiece(call: OpCall, piece: Piece, callOpts: PoolCallOptions, aborted: Promise<never>, slot: Slot, worker: WorkerHandle): Promise<ResultArrays> {
+  async function sendPiece<T>(op: string, post: Post<T>, callOpts: PoolCallOptions, aborted: Promise<never>, slot: Slot, worker: WorkerHandle): Promise<T> {
     const token = {};
     worker.keepAlive(true);
     try {
-      const { problem, arrays } = pieceArgs(call, piece);
-      // Pieces cut from the inputs are our own copies and always move; the caller's buffers move
-      // only with `transfer: true`.
-      const buffers = [...new Set(arrays.flatMap((a, i) => (a && (a !== call.arrays[i] || callOpts.transfer) ? [a.buffer] : [])))];
       worker.track(token);
-      const result = await Promise.race([worker.run(call.kind, problem, Comlink.transfer(arrays, buffers), call.backend), worker.failure, aborted]);
+      const result = await Promise.race([post(worker), worker.failure, aborted]);
       if (!result.ok) {
         // Not a ConvkitError: something broke inside the worker (a wasm trap). Its state is suspect,
         // and this piece is the culprit (it is not sent again).
@@ -256,12 +256,12 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
           worker.kill(new ConvkitError('WORKER_FAILED', 'worker restarted: a call failed inside it'), token);
           replace(slot, worker);
         }
-        throw withOp(call.op, new ConvkitError(result.code ?? 'WORKER_FAILED', result.message));
+        throw withOp(op, new ConvkitError(result.code ?? 'WORKER_FAILED', result.message));
       }
       return result.value;
     } catch (e) {
       // Whatever else breaks on the way (a message that cannot be cloned) still rejects as a ConvkitError.
-      if (!(e instanceof ConvkitError)) throw new ConvkitError('WORKER_FAILED', `${call.op}: ${e instanceof Error ? e.message : String(e)}`);
+      if (!(e instanceof ConvkitError)) throw new ConvkitError('WORKER_FAILED', `${op}: ${e instanceof Error ? e.message : String(e)}`);
       if (e.code === 'ABORTED') {
         // Wasm cannot be interrupted: an aborted call's worker is ended and replaced; the calls
         // queued on it are sent again.
@@ -280,6 +280,17 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     }
   }
 
+  /** Sends one piece of a call: its arrays are cut when it is posted (again, on a retry). */
+  const postPiece =
+    (call: OpCall, piece: Piece, transfer: boolean | undefined): Post<ResultArrays> =>
+    (worker) => {
+      const { problem, arrays } = pieceArgs(call, piece);
+      // Pieces cut from the inputs are our own copies and always move; the caller's buffers move
+      // only with `transfer: true`.
+      const buffers = [...new Set(arrays.flatMap((a, i) => (a && (a !== call.arrays[i] || transfer) ? [a.buffer] : [])))];
+      return worker.run(call.kind, problem, Comlink.transfer(arrays, buffers), call.backend);
+    };
+
   /** Reads the pool's own call options; the rest go to the op's normalization. */
   function callOptions(op: string, opts: unknown): { callOpts: PoolCallOptions; rest: Record<string, unknown> } {
     if (terminated) throw new ConvkitError('UNSUPPORTED', `${op}: the pool was terminated`);
@@ -288,15 +299,14 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     return { callOpts: { signal, transfer }, rest };
   }
 
-  /** Splits a validated call, runs the pieces and joins them. */
-  async function runCall(call: OpCall, { signal, transfer }: PoolCallOptions): Promise<CallResult> {
-    if (call.backend === 'wasm' && info?.backend === 'js') {
-      throw new ConvkitError('UNSUPPORTED', `${call.op}: backend 'wasm' is not loaded in the pool's workers`);
-    }
-    const abortError = () => new ConvkitError('ABORTED', `${call.op}: aborted`);
+  function checkBackend(op: string, backend: BackendName | undefined) {
+    if (backend === 'wasm' && info?.backend === 'js') throw new ConvkitError('UNSUPPORTED', `${op}: backend 'wasm' is not loaded in the pool's workers`);
+  }
+
+  /** Runs `work` with an abort promise for `signal`, removing the listener when it settles. */
+  async function abortable<T>(op: string, signal: AbortSignal | undefined, work: (aborted: Promise<never>) => Promise<T>): Promise<T> {
+    const abortError = () => new ConvkitError('ABORTED', `${op}: aborted`);
     if (signal?.aborted) throw abortError();
-    checkMemory(call, ownLimit ?? memoryLimit());
-    if (call.problem.inputShape[0] === 0) return finishCall(call, emptyResult(call));
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(abortError());
@@ -304,26 +314,59 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     });
     aborted.catch(() => {});
     try {
-      const pieces = splitCall(call, size);
-      // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs
-      // as one piece may move them.
-      const moveCallerBuffers = transfer === true && pieces.length === 1;
-      const results = await Promise.all(pieces.map((piece) => runPieceRetrying(call, piece, { signal, transfer: moveCallerBuffers }, aborted)));
-      return finishCall(call, joinPieces(call, pieces, results));
+      return await work(aborted);
     } finally {
       signal?.removeEventListener('abort', onAbort!);
     }
   }
 
+  /** Splits a validated call, runs the pieces and joins them. */
+  async function runCall(call: OpCall, { signal, transfer }: PoolCallOptions): Promise<CallResult> {
+    checkBackend(call.op, call.backend);
+    if (signal?.aborted) throw new ConvkitError('ABORTED', `${call.op}: aborted`);
+    checkMemory(call, ownLimit ?? memoryLimit());
+    if (call.problem.inputShape[0] === 0) return finishCall(call, emptyResult(call));
+    return abortable(call.op, signal, async (aborted) => {
+      const pieces = splitCall(call, size);
+      // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs
+      // as one piece may move them.
+      const moveCallerBuffers = transfer === true && pieces.length === 1;
+      const results = await Promise.all(
+        pieces.map((piece) => runPieceRetrying(call.op, postPiece(call, piece, moveCallerBuffers), { signal, transfer: moveCallerBuffers }, aborted)),
+      );
+      return finishCall(call, joinPieces(call, pieces, results));
+    });
+  }
+
+  /** An image filter: each worker filters a band of output rows (reading its rows' neighbours),
+   * and the bands are stacked. */
+  async function runImage(call: FilterCall, signal: AbortSignal | undefined): Promise<FilteredImage> {
+    const { image, plan } = call;
+    checkBackend(plan.op, plan.backend);
+    return abortable(plan.op, signal, async (aborted) => {
+      const pieces = imageRowPieces(call, size);
+      const post =
+        (rows: [number, number]): Post<FilteredImage> =>
+        (worker) => {
+          const { band, firstRow } = filterBand(call, rows);
+          return worker.filter(Comlink.transfer(band, [band.data.buffer]), plan, firstRow);
+        };
+      const bands = await Promise.all(pieces.map((rows) => runPieceRetrying(plan.op, post(rows), { signal }, aborted)));
+      const data = new Uint8ClampedArray(image.width * image.height * 4);
+      bands.forEach((band, i) => data.set(band.data, pieces[i][0] * image.width * 4));
+      return asImageData({ data, width: image.width, height: image.height });
+    });
+  }
+
   /** A worker that dies takes the pieces queued on it: only the one it was running fails (with
    * WORKER_FAILED); the others never ran and are sent again (a few times at most). */
-  async function runPieceRetrying(call: OpCall, piece: Piece, callOpts: PoolCallOptions, aborted: Promise<never>): Promise<ResultArrays> {
+  async function runPieceRetrying<T>(op: string, post: Post<T>, callOpts: PoolCallOptions, aborted: Promise<never>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await runPiece(call, piece, callOpts, aborted);
+        return await runPiece(op, post, callOpts, aborted);
       } catch (e) {
         if (!(e instanceof LostPiece)) throw e;
-        if (attempt === 3 || terminated) throw new ConvkitError('WORKER_FAILED', `${call.op}: workers kept failing while this call waited on them`);
+        if (attempt === 3 || terminated) throw new ConvkitError('WORKER_FAILED', `${op}: workers kept failing while this call waited on them`);
       }
     }
   }
@@ -339,6 +382,12 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
   async function steps<R>(op: string, opts: unknown, make: (o: Record<string, unknown>) => Steps<R>): Promise<R> {
     const { callOpts, rest } = callOptions(op, opts);
     return runStepsAsync(make(rest), (call) => runCall(call, { signal: callOpts.signal }));
+  }
+
+  /** An image filter call: validation errors become the rejection. */
+  async function filter(op: string, opts: unknown, make: (o: Record<string, unknown>) => FilterCall): Promise<FilteredImage> {
+    const { callOpts, rest } = callOptions(op, opts);
+    return runImage(make(rest), callOpts.signal);
   }
 
   const conv = (op: string, dims: number) => (x: Tensor, w: Tensor, opts?: object) => one<Tensor>(op, opts, (o) => normalizeConv(op, dims, x, w, o));
@@ -407,14 +456,14 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       steps('sepFilter2dBackward', opts, (o) => sepFilterBackwardSteps(x, ky, kx, dy, o as SepFilterOptions)),
     deformConv2dBackward: (x: Tensor, offset: Tensor, w: Tensor, dy: Tensor, opts?: object) =>
       one<DeformConvGradients>('deformConv2dBackward', opts, (o) => backwardCall(normalizeDeformConv('deformConv2dBackward', x, offset, w, o), dy)),
-    filter2d: (image: ImageLike, kernel: KernelInput, opts?: object) => steps('filter2d', opts, (o) => imageSteps.filter2d(image, kernel, o)),
-    boxBlur: (image: ImageLike, radius: number, opts?: object) => steps('boxBlur', opts, (o) => imageSteps.boxBlur(image, radius, o)),
-    gaussianBlur: (image: ImageLike, sigma: number, opts?: object) => steps('gaussianBlur', opts, (o) => imageSteps.gaussianBlur(image, sigma, o)),
-    sharpen: (image: ImageLike, opts?: object) => steps('sharpen', opts, (o) => imageSteps.sharpen(image, o)),
-    laplacian: (image: ImageLike, opts?: object) => steps('laplacian', opts, (o) => imageSteps.laplacian(image, o)),
-    sobel: (image: ImageLike, opts?: object) => steps('sobel', opts, (o) => imageSteps.sobel(image, o)),
-    prewitt: (image: ImageLike, opts?: object) => steps('prewitt', opts, (o) => imageSteps.prewitt(image, o)),
-    emboss: (image: ImageLike, opts?: object) => steps('emboss', opts, (o) => imageSteps.emboss(image, o)),
+    filter2d: (image: ImageLike, kernel: KernelInput, opts?: object) => filter('filter2d', opts, (o) => imageCalls.filter2d(image, kernel, o)),
+    boxBlur: (image: ImageLike, radius: number, opts?: object) => filter('boxBlur', opts, (o) => imageCalls.boxBlur(image, radius, o)),
+    gaussianBlur: (image: ImageLike, sigma: number, opts?: object) => filter('gaussianBlur', opts, (o) => imageCalls.gaussianBlur(image, sigma, o)),
+    sharpen: (image: ImageLike, opts?: object) => filter('sharpen', opts, (o) => imageCalls.sharpen(image, o)),
+    laplacian: (image: ImageLike, opts?: object) => filter('laplacian', opts, (o) => imageCalls.laplacian(image, o)),
+    sobel: (image: ImageLike, opts?: object) => filter('sobel', opts, (o) => imageCalls.sobel(image, o)),
+    prewitt: (image: ImageLike, opts?: object) => filter('prewitt', opts, (o) => imageCalls.prewitt(image, o)),
+    emboss: (image: ImageLike, opts?: object) => filter('emboss', opts, (o) => imageCalls.emboss(image, o)),
   };
 
   const pool = {

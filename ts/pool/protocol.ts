@@ -2,6 +2,8 @@
  * Comlink carries only an Error's message across, and the caller needs the ConvkitError code. */
 
 import type { OpCall } from '../api/call.js';
+import type { FilteredImage, ImageLike } from '../api/image.js';
+import type { FilterPlan } from '../api/image-filters.js';
 import type { BackendName } from '../api/options.js';
 import type { ErrorCode } from '../api/errors.js';
 import type { OpKind, ResultArrays } from '../backends/backend.js';
@@ -18,4 +20,6 @@ export interface WorkerApi {
     arrays: (Float32Array | undefined)[],
     backend: BackendName | undefined,
   ): WorkerResult<ResultArrays>;
+  /** Filters a band of image rows (`filterBand` in image-filters.ts). */
+  filter(band: ImageLike, plan: FilterPlan, firstRow: number): WorkerResult<FilteredImage>;
 }

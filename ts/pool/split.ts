@@ -7,6 +7,7 @@
  * batch pieces are summed. */
 
 import { resultSpecs, type OpCall, type ResultName, type ResultSpec } from '../api/call.js';
+import type { FilterCall } from '../api/image-filters.js';
 import { sourceIndex, type ConvProblem } from '../api/problem.js';
 import { product } from '../api/tensor.js';
 import type { OpKind, ResultArrays } from '../backends/backend.js';
@@ -114,6 +115,13 @@ function inputBand(data: Float32Array, p: ConvProblem, [r0, r1]: [number, number
     }
   }
   return { band, length };
+}
+
+/** Output row bands of an image filter, one per worker when the image is worth splitting. */
+export function imageRowPieces({ image, plan }: FilterCall, parts: number): [number, number][] {
+  const taps = plan.filters.length * plan.filters[0].width * plan.filters[0].height;
+  const work = image.width * image.height * plan.channels * taps;
+  return ranges(image.height, work < MIN_WORK_TO_SPLIT ? 1 : Math.min(parts, image.height));
 }
 
 /** Copies the `[batch, channel]` box of a `[N, C, plane]` array into a new contiguous array. Copies,

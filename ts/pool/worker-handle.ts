@@ -21,6 +21,7 @@ export class WorkerHandle {
   /** The worker's methods, looked up once: each Comlink property access makes a new proxy. */
   readonly init: Comlink.Remote<WorkerApi>['init'];
   readonly run: Comlink.Remote<WorkerApi>['run'];
+  readonly filter: Comlink.Remote<WorkerApi>['filter'];
   /** The piece the thread was running when it crashed: the oldest one sent and not settled
    * (a worker runs calls in the order they arrive). Undefined when we ended the thread. */
   crashedOn: object | undefined;
@@ -38,6 +39,7 @@ export class WorkerHandle {
   ) {
     this.init = remote.init;
     this.run = remote.run;
+    this.filter = remote.filter;
     this.failure = new Promise<never>((_, reject) => (this.fail = reject));
     this.failure.catch(() => {}); // observed by calls that race against it
   }
