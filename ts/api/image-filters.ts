@@ -81,9 +81,7 @@ export interface FilterCall {
 }
 
 function planFilter(op: string, image: unknown, filters: Kernel[], opts: unknown, magnitude = false, defaultDelta = 0, extraKeys: string[] = []): FilterCall {
-  const img = readImage(op, image);
-  const { rest: _, ...o } = readFilterOptions(op, opts, extraKeys, defaultDelta);
-  return { image: img, plan: { op, filters, magnitude, ...o } };
+  return { image: readImage(op, image), plan: { op, filters, magnitude, ...readFilterOptions(op, opts, extraKeys, defaultDelta) } };
 }
 
 /** The anchor: the (rotated, with flip) kernel's centre `[floor(h/2), floor(w/2)]`. */

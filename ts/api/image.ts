@@ -50,7 +50,7 @@ export interface ReadFilterOptions {
   backend: BackendName | undefined;
 }
 
-export const FILTER_OPTION_KEYS = ['border', 'channels', 'flip', 'delta', 'backend'];
+const FILTER_OPTION_KEYS = ['border', 'channels', 'flip', 'delta', 'backend'];
 
 export function readImage(op: string, image: unknown): ImageLike {
   if (typeof image !== 'object' || image === null) throw invalid(`${op}: image must be an ImageData-like { data, width, height }, got ${fmt(image)}`);
@@ -91,10 +91,9 @@ export function readKernel(op: string, kernel: unknown, name = 'kernel'): Kernel
   return k;
 }
 
-/** Reads the filter options (and leaves the rest, e.g. `direction`, to the named filter). */
-export function readFilterOptions(op: string, opts: unknown, extraKeys: readonly string[] = [], defaultDelta = 0): ReadFilterOptions & { rest: Record<string, unknown> } {
-  const o = optionsObject(op, opts, new Set([...FILTER_OPTION_KEYS, ...extraKeys]));
-  const { border, channels, flip, delta, backend, ...rest } = o;
+/** Reads the filter options; `extraKeys` (e.g. `direction`) are allowed and left to the named filter. */
+export function readFilterOptions(op: string, opts: unknown, extraKeys: readonly string[] = [], defaultDelta = 0): ReadFilterOptions {
+  const { border, channels, flip, delta, backend } = optionsObject(op, opts, new Set([...FILTER_OPTION_KEYS, ...extraKeys]));
   if (delta !== undefined && (typeof delta !== 'number' || !Number.isFinite(delta))) throw invalid(`${op}: delta must be a finite number, got ${fmt(delta)}`);
   return {
     border: oneOf(op, 'border', border, PADDING_MODES, 'replicate'),
@@ -102,7 +101,6 @@ export function readFilterOptions(op: string, opts: unknown, extraKeys: readonly
     flip: optionalBoolean(op, 'flip', flip),
     delta: delta ?? defaultDelta,
     backend: readBackend(op, backend),
-    rest,
   };
 }
 
