@@ -36,6 +36,8 @@ describe.each<Kind>(['wasm-simd', 'js'])('%s', (kind) => {
     const before = x.data.slice();
     expect(() => ck.conv2d(x, tensor([16, 16, 3, 3]), { padding: 1 })).toThrow(expect.objectContaining({ code: 'OUT_OF_MEMORY' }));
     expect(() => ck.maxPool2d(x, { kernelSize: 2 })).toThrow(expect.objectContaining({ code: 'OUT_OF_MEMORY' }));
+    const image = { data: new Uint8ClampedArray(256 * 256 * 4), width: 256, height: 256 };
+    expect(() => ck.sobel(image)).toThrow(expect.objectContaining({ code: 'OUT_OF_MEMORY', message: expect.stringMatching(/^sobel: .*a 256x256 image, a 3x3 kernel/) }));
     expect(x.data).toEqual(before);
     expect(ck.conv2d(tensor([1, 1, 8, 8]), tensor([1, 1, 3, 3])).shape).toEqual([1, 1, 6, 6]);
     await ck.init({ memoryLimit: 2 ** 31 });
@@ -59,6 +61,9 @@ describe('pool', () => {
   it('rejects a call over its memoryLimit before sending anything, and keeps working', async () => {
     await expect(pool.conv2d(tensor([1, 16, 64, 64]), tensor([16, 16, 3, 3]), { padding: 1 })).rejects.toMatchObject({ code: 'OUT_OF_MEMORY' });
     await expect(pool.conv2d(...small(), { dilation: 30000, padding: 'full' })).rejects.toMatchObject({ code: 'OUT_OF_MEMORY' });
+    const image = { data: new Uint8ClampedArray(256 * 256 * 4), width: 256, height: 256 };
+    await expect(pool.boxBlur(image, 2)).rejects.toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringMatching(/^boxBlur: .*a 256x256 image, a 5x5 kernel/) });
+    expect((await pool.boxBlur({ data: new Uint8ClampedArray(4 * 16), width: 4, height: 4 }, 1)).width).toBe(4);
     expect((await pool.conv2d(...small())).shape).toEqual([1, 1, 2, 2]);
   });
 

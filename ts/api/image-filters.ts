@@ -23,6 +23,7 @@ import {
   type KernelInput,
 } from './image.js';
 import { checkRadius, checkSigma, kernels, type KernelRows } from './kernels.js';
+import { checkBytes } from './memory.js';
 import { oneOf, type BackendName } from './options.js';
 import type { PaddingMode } from './problem.js';
 import type { Tensor } from './tensor.js';
@@ -64,7 +65,12 @@ function magnitude(out: Float32Array, channels: number, pixels: number): Float32
 /** A validated filter as plain data (workers receive it as is). */
 export interface FilterPlan {
   op: string;
-  /** Kernels of one size, each applied to every filtered channel. */
+  /** Kernel size (every kernel of the filter has it). */
+  width: number;
+  height: number;
+  /** A rank-1 kernel's column and row factors: the filter runs as two 1D passes. */
+  factors?: [column: Float32Array, row: Float32Array];
+  /** Otherwise the kernels, each applied to every filtered channel. */
   filters: Kernel[];
   /** Two kernels whose results combine as sqrt(a² + b²). */
   magnitude: boolean;
@@ -80,20 +86,34 @@ export interface FilterCall {
   plan: FilterPlan;
 }
 
-function planFilter(op: string, image: unknown, filters: Kernel[], opts: unknown, magnitude = false, defaultDelta = 0, extraKeys: string[] = []): FilterCall {
-  return { image: readImage(op, image), plan: { op, filters, magnitude, ...readFilterOptions(op, opts, extraKeys, defaultDelta) } };
+/** `filters` (one size), or a rank-1 kernel given by its factors (the named separable filters,
+ * whose 2D kernel may be large), validated with the options into a call. */
+function planFilter(
+  op: string,
+  image: unknown,
+  filters: Kernel[] | [Float32Array, Float32Array],
+  opts: unknown,
+  magnitude = false,
+  defaultDelta = 0,
+  extraKeys: string[] = [],
+): FilterCall {
+  const given = filters[0] instanceof Float32Array ? (filters as [Float32Array, Float32Array]) : undefined;
+  const planar = given ? [] : (filters as Kernel[]);
+  const factors = given ?? (planar.length === 1 ? separableFactors(planar[0]) : undefined);
+  const [height, width] = given ? [given[0].length, given[1].length] : [planar[0].height, planar[0].width];
+  const options = readFilterOptions(op, opts, extraKeys, defaultDelta);
+  return { image: readImage(op, image), plan: { op, width, height, factors, filters: factors ? [] : planar, magnitude, ...options } };
 }
 
 /** The anchor: the (rotated, with flip) kernel's centre `[floor(h/2), floor(w/2)]`. */
-const anchor = (k: Kernel) => [Math.floor(k.height / 2), Math.floor(k.width / 2)];
+const anchor = (plan: FilterPlan) => [Math.floor(plan.height / 2), Math.floor(plan.width / 2)];
 
 /** Filters a band: bordered row i reads `image` row `rows[i]` (-1: zeros); the result has a row
  * per kernel-high window, its unfiltered channels copied from `image` rows `firstRow` on. */
 export function* filterBandSteps(image: ImageLike, plan: FilterPlan, rows: Int32Array, firstRow: number): Steps<FilteredImage> {
-  const { width: kw, height: kh } = plan.filters[0];
-  const left = anchor(plan.filters[0])[1];
+  const { width: kw, height: kh, factors } = plan;
+  const left = anchor(plan)[1];
   const planes = borderedPlanes(image, plan.channels, rows, left, kw - 1 - left, plan.border);
-  const factors = plan.filters.length === 1 ? separableFactors(plan.filters[0]) : undefined;
   const conv = { flip: plan.flip, backend: plan.backend };
   let filtered: Tensor;
   if (factors) {
@@ -108,10 +128,21 @@ export function* filterBandSteps(image: ImageLike, plan: FilterPlan, rows: Int32
   return toImage(image, firstRow, values, plan.channels, plan.delta, height);
 }
 
+/** Checks a filter's working memory before anything is allocated: the bordered planes, the
+ * convolution's output (and the pass between two), and the bytes out. */
+export function checkFilterMemory({ image, plan }: FilterCall, max?: number): void {
+  const { width: kw, height: kh } = plan;
+  const planes = plan.channels * (image.height + kh - 1) * (image.width + kw - 1);
+  const outputs = plan.channels * image.width * image.height;
+  const bytes = 4 * (planes * 2 + outputs * (Math.max(plan.filters.length, 1) + 1)) + 8 * image.width * image.height;
+  checkBytes(plan.op, bytes, `a ${image.width}x${image.height} image, a ${kw}x${kh} kernel`, max);
+}
+
 /** The whole image as one band. */
-export function* filterSteps({ image, plan }: FilterCall): Steps<FilteredImage> {
-  const k = plan.filters[0];
-  const rows = borderRows(image.height, [0, image.height], k.height, anchor(k)[0], plan.border);
+export function* filterSteps(call: FilterCall): Steps<FilteredImage> {
+  checkFilterMemory(call);
+  const { image, plan } = call;
+  const rows = borderRows(image.height, [0, image.height], plan.height, anchor(plan)[0], plan.border);
   return asImageData(yield* filterBandSteps(image, plan, rows, 0));
 }
 
@@ -119,9 +150,8 @@ export function* filterSteps({ image, plan }: FilterCall): Steps<FilteredImage> 
  * border (zero rows for a zero border), and where the band's own rows start. The band's rows map to
  * themselves: `filterBandSteps(band, plan, identityRows(band.height), firstRow)`. */
 export function filterBand({ image, plan }: FilterCall, outputRows: [number, number]): { band: ImageLike; firstRow: number } {
-  const k = plan.filters[0];
-  const top = anchor(k)[0];
-  const rows = borderRows(image.height, outputRows, k.height, top, plan.border);
+  const top = anchor(plan)[0];
+  const rows = borderRows(image.height, outputRows, plan.height, top, plan.border);
   const rowBytes = image.width * 4;
   const data = new Uint8ClampedArray(rows.length * rowBytes);
   rows.forEach((sy, i) => sy >= 0 && data.set(image.data.subarray(sy * rowBytes, (sy + 1) * rowBytes), i * rowBytes));
@@ -131,6 +161,8 @@ export function filterBand({ image, plan }: FilterCall, outputRows: [number, num
 export const identityRows = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
 const rows = (k: KernelRows): Kernel => readKernel('kernels', k);
+/** The same 1D kernel down the columns and along the rows. */
+const twice = (k: number[]): [Float32Array, Float32Array] => [Float32Array.from(k), Float32Array.from(k)];
 
 export interface DirectionOptions<D extends string> extends FilterOptions {
   direction?: D;
@@ -155,9 +187,8 @@ const EMBOSS: Record<EmbossDirection, KernelRows> = {
 /** Every image filter, validated into a call. */
 export const imageCalls = {
   filter2d: (image: unknown, kernel: KernelInput, opts?: FilterOptions) => planFilter('filter2d', image, [readKernel('filter2d', kernel)], opts),
-  boxBlur: (image: unknown, radius: number, opts?: FilterOptions) => planFilter('boxBlur', image, [rows(kernels.box(checkRadius('boxBlur', radius)))], opts),
-  gaussianBlur: (image: unknown, sigma: number, opts?: FilterOptions) =>
-    planFilter('gaussianBlur', image, [rows(kernels.gaussian(checkSigma('gaussianBlur', sigma)))], opts),
+  boxBlur: (image: unknown, radius: number, opts?: FilterOptions) => planFilter('boxBlur', image, twice(kernels.box1d(checkRadius('boxBlur', radius))), opts),
+  gaussianBlur: (image: unknown, sigma: number, opts?: FilterOptions) => planFilter('gaussianBlur', image, twice(kernels.gaussian1d(checkSigma('gaussianBlur', sigma))), opts),
   sharpen: (image: unknown, opts?: FilterOptions) => planFilter('sharpen', image, [rows(kernels.sharpen)], opts),
   laplacian: (image: unknown, opts?: FilterOptions) => planFilter('laplacian', image, [rows(kernels.laplacian)], opts),
   sobel: (image: unknown, opts?: DirectionOptions<GradientDirection>) => gradientCall('sobel', image, opts, kernels.sobelX, kernels.sobelY),

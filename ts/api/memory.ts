@@ -68,11 +68,12 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 
 
 /** Throws OUT_OF_MEMORY when `call` needs more than `max` bytes (default: the limit). */
 export function checkMemory(call: OpCall, max = limit): void {
-  const bytes = workingBytes(call);
+  checkBytes(call.op, workingBytes(call), `output shape [${call.problem.outputShape.join(', ')}]`, max);
+}
+
+/** Throws OUT_OF_MEMORY when `bytes` of working memory (for `what`) exceed `max`. */
+export function checkBytes(op: string, bytes: number, what: string, max = limit): void {
   if (bytes > max) {
-    throw new ConvkitError(
-      'OUT_OF_MEMORY',
-      `${call.op}: needs about ${mib(bytes)} of working memory (output shape [${call.problem.outputShape.join(', ')}]), more than the limit of ${mib(max)} (memoryLimit)`,
-    );
+    throw new ConvkitError('OUT_OF_MEMORY', `${op}: needs about ${mib(bytes)} of working memory (${what}), more than the limit of ${mib(max)} (memoryLimit)`);
   }
 }

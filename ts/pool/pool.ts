@@ -28,7 +28,7 @@ import { normalizeConv, type ConvOptions } from '../api/conv-options.js';
 import { normalizeDeformConv, type DeformConvOptions } from '../api/deform-options.js';
 import { ConvkitError, invalid, withOp } from '../api/errors.js';
 import { asImageData, type FilteredImage, type FilterOptions, type ImageLike, type KernelInput } from '../api/image.js';
-import { filterBand, imageCalls, type DirectionOptions, type EmbossDirection, type FilterCall, type GradientDirection } from '../api/image-filters.js';
+import { checkFilterMemory, filterBand, imageCalls, type DirectionOptions, type EmbossDirection, type FilterCall, type GradientDirection } from '../api/image-filters.js';
 import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
 import { optionsObject, type BackendName } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
@@ -343,6 +343,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
   async function runImage(call: FilterCall, signal: AbortSignal | undefined): Promise<FilteredImage> {
     const { image, plan } = call;
     checkBackend(plan.op, plan.backend);
+    checkFilterMemory(call, ownLimit ?? memoryLimit());
     return abortable(plan.op, signal, async (aborted) => {
       const pieces = imageRowPieces(call, size);
       const post =

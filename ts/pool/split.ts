@@ -119,7 +119,7 @@ function inputBand(data: Float32Array, p: ConvProblem, [r0, r1]: [number, number
 
 /** Output row bands of an image filter, one per worker when the image is worth splitting. */
 export function imageRowPieces({ image, plan }: FilterCall, parts: number): [number, number][] {
-  const taps = plan.filters.length * plan.filters[0].width * plan.filters[0].height;
+  const taps = plan.factors ? plan.width + plan.height : plan.filters.length * plan.width * plan.height;
   const work = image.width * image.height * plan.channels * taps;
   return ranges(image.height, work < MIN_WORK_TO_SPLIT ? 1 : Math.min(parts, image.height));
 }
