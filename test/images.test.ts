@@ -209,6 +209,17 @@ describe('large images in the pool', () => {
     expect(imageRowPieces(imageCalls.sharpen(IMAGE), 2)).toEqual([[0, IMAGE.height]]);
   });
 
+  it('an aborted filter rejects with ABORTED and the pool keeps working', async () => {
+    const { ck, pool } = env;
+    const controller = new AbortController();
+    const slow = pool.gaussianBlur(big, 30, { backend: 'js', signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(slow).rejects.toMatchObject({ code: 'ABORTED', message: 'gaussianBlur: aborted' });
+    const after = await pool.sharpen(big);
+    expect(Buffer.from(after.data).equals(Buffer.from(ck.sharpen(big).data))).toBe(true);
+    expect(pool.stats().inFlight).toBe(0);
+  });
+
   it.each(['zeros', 'reflect', 'symmetric', 'replicate', 'circular'] as const)('gives the same bytes as one thread (%s)', async (border) => {
     const { ck, pool } = env;
     const runs: [string, (lib: Convkit | TestPool) => unknown][] = [
