@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Tensor } from '../ts/index.js';
 
@@ -218,6 +219,14 @@ export function suitePool(kind: Kind = 'wasm-simd'): { ck: Convkit; pool: TestPo
   });
   afterAll(() => env.pool.terminate());
   return env;
+}
+
+/** Headless Debian Chromium (installed by scripts/setup.sh), for the browser tests. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
 }
 
 /** Calls `lib[op](...args)`. */

@@ -1,11 +1,9 @@
 // The worker pool: same numbers as a direct call however a call is split; aborts, crashes and a
 // terminated pool reject with ConvkitErrors instead of hanging.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { splitCall } from '../ts/pool/split.js';
 import type { OpCall } from '../ts/api/call.js';
-import { DIST, loadConvkit, tensor, type Convkit } from './helpers.js';
-
-type Pool = Awaited<ReturnType<Convkit['createPool']>>;
+import { DIST, loadConvkit, suitePool, tensor } from './helpers.js';
 
 function problem(inputShape: number[], weightShape: number[], groups = 1): OpCall {
   const p = {
@@ -58,13 +56,7 @@ describe('splitCall', () => {
 });
 
 describe('pool', () => {
-  let ck: Convkit;
-  let pool: Pool;
-  beforeAll(async () => {
-    ck = await loadConvkit('wasm-simd');
-    pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST });
-  });
-  afterAll(() => pool.terminate());
+  const env = suitePool();
 
   it.each([
     ['batch split', [4, 8, 24, 24], [16, 8, 3, 3], { padding: 1, bias: new Float32Array(16).fill(0.5) }],
@@ -78,8 +70,8 @@ describe('pool', () => {
   ] as const)('%s gives the same numbers as a direct call', async (_, xs, ws, opts) => {
     const x = tensor([...xs], 3);
     const w = tensor([...ws], 4);
-    const direct = ck.conv2d(x, w, { ...opts });
-    const pooled = await pool.conv2d(x, w, { ...opts });
+    const direct = env.ck.conv2d(x, w, { ...opts });
+    const pooled = await env.pool.conv2d(x, w, { ...opts });
     expect(pooled.shape).toEqual(direct.shape);
     expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
   });
@@ -94,8 +86,8 @@ describe('pool', () => {
     ['deformConv2dBackward, batch split', 'deformConv2dBackward', () => [tensor([2, 8, 20, 20], 13), tensor([2, 18, 20, 20], 14), tensor([16, 8, 3, 3], 15), tensor([2, 16, 20, 20], 16), { padding: 1, mask: tensor([2, 9, 20, 20], 17) }]],
   ] as const)('%s gives the direct call\'s gradients', async (_, op, args) => {
     const a = args();
-    const direct = (ck[op] as (...a: unknown[]) => Record<string, { data: Float32Array; shape: number[] }>)(...a);
-    const pooled = await (pool[op] as (...a: unknown[]) => Promise<Record<string, { data: Float32Array; shape: number[] }>>)(...a);
+    const direct = (env.ck[op] as (...a: unknown[]) => Record<string, { data: Float32Array; shape: number[] }>)(...a);
+    const pooled = await (env.pool[op] as (...a: unknown[]) => Promise<Record<string, { data: Float32Array; shape: number[] }>>)(...a);
     expect(Object.keys(pooled).sort()).toEqual(Object.keys(direct).sort());
     for (const [name, want] of Object.entries(direct)) {
       expect(pooled[name].shape, name).toEqual(want.shape);
@@ -108,28 +100,28 @@ describe('pool', () => {
   it('transfer: true on a call split across workers still computes the right result', async () => {
     const x = tensor([4, 8, 24, 24], 21);
     const w = tensor([16, 8, 3, 3], 22);
-    const direct = ck.conv2d(x, w, { padding: 1 });
-    const pooled = await pool.conv2d(x, w, { padding: 1, transfer: true });
+    const direct = env.ck.conv2d(x, w, { padding: 1 });
+    const pooled = await env.pool.conv2d(x, w, { padding: 1, transfer: true });
     expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
     const dy = tensor([4, 16, 24, 24], 23);
-    const grads = ck.conv2dBackward(x, w, dy, { padding: 1 });
-    const pooledGrads = await pool.conv2dBackward(x, w, dy, { padding: 1, transfer: true });
+    const grads = env.ck.conv2dBackward(x, w, dy, { padding: 1 });
+    const pooledGrads = await env.pool.conv2dBackward(x, w, dy, { padding: 1, transfer: true });
     expect(pooledGrads.gradInput.shape).toEqual(grads.gradInput.shape);
   });
 
   it('rejects a backward call with a wrong gradOutput, and keeps working', async () => {
     const x = tensor([1, 4, 6, 6], 18);
     const w = tensor([2, 4, 3, 3], 19);
-    await expect(pool.conv2dBackward(x, w, tensor([1, 2, 6, 6], 20))).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringMatching(/^conv2dBackward: gradOutput/) });
-    const grads = await pool.conv2dBackward(x, w, tensor([1, 2, 4, 4], 20));
+    await expect(env.pool.conv2dBackward(x, w, tensor([1, 2, 6, 6], 20))).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringMatching(/^conv2dBackward: gradOutput/) });
+    const grads = await env.pool.conv2dBackward(x, w, tensor([1, 2, 4, 4], 20));
     expect(grads.gradWeight.shape).toEqual([2, 4, 3, 3]);
   });
 
   it('transfer: true moves the input buffer and still computes the right result', async () => {
     const x = tensor([1, 4, 16, 16], 5);
     const w = tensor([4, 4, 3, 3], 6);
-    const want = ck.conv2d(x, w);
-    const got = await pool.conv2d(x, w, { transfer: true });
+    const want = env.ck.conv2d(x, w);
+    const got = await env.pool.conv2d(x, w, { transfer: true });
     expect(x.data.length).toBe(0); // detached
     expect(Array.from(got.data)).toEqual(Array.from(want.data));
   });
@@ -138,18 +130,18 @@ describe('pool', () => {
     const x = tensor([1, 64, 128, 128], 7);
     const w = tensor([64, 64, 3, 3], 8);
     const controller = new AbortController();
-    const call = pool.conv2d(x, w, { padding: 1, signal: controller.signal });
+    const call = env.pool.conv2d(x, w, { padding: 1, signal: controller.signal });
     setTimeout(() => controller.abort(), 5);
     await expect(call).rejects.toMatchObject({ code: 'ABORTED' });
     const pre = new AbortController();
     pre.abort();
-    await expect(pool.conv2d(x, w, { signal: pre.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(env.pool.conv2d(x, w, { signal: pre.signal })).rejects.toMatchObject({ code: 'ABORTED' });
     const small = tensor([1, 2, 8, 8]);
-    expect((await pool.conv2d(small, tensor([2, 2, 3, 3]))).shape).toEqual([1, 2, 6, 6]);
+    expect((await env.pool.conv2d(small, tensor([2, 2, 3, 3]))).shape).toEqual([1, 2, 6, 6]);
   });
 
   it('rejects every call after terminate()', async () => {
-    const other = await ck.createPool({ workers: 1, workerUrl: new URL('worker.js', DIST), wasmBase: DIST });
+    const other = await env.ck.createPool({ workers: 1, workerUrl: new URL('worker.js', DIST), wasmBase: DIST });
     await other.terminate();
     await expect(other.conv2d(tensor([1, 1, 4, 4]), tensor([1, 1, 3, 3]))).rejects.toMatchObject({ name: 'ConvkitError' });
   });

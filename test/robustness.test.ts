@@ -7,9 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '../ts/index.js';
-import { DIST, loadConvkit, tensor, type Convkit } from './helpers.js';
+import { loadConvkit, suitePool, tensor, type Convkit, type TestPool } from './helpers.js';
 
-type Pool = Awaited<ReturnType<Convkit['createPool']>>;
 const same = (a: Tensor, b: Tensor) => a.shape.join() === b.shape.join() && a.data.every((v, i) => Object.is(v, b.data[i]));
 
 describe('wasm memory', () => {
@@ -46,27 +45,21 @@ describe('wasm memory', () => {
 });
 
 describe('pool under load', () => {
-  let ck: Convkit;
-  let pool: Pool;
-  beforeAll(async () => {
-    ck = await loadConvkit('wasm-simd');
-    pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST });
-  });
-  afterAll(() => pool.terminate());
+  const env = suitePool();
 
   it('leaks no listeners, workers or pending calls over 10,000 calls', async () => {
     const controller = new AbortController();
     const x = tensor([1, 2, 8, 8], 1);
     const w = tensor([2, 2, 3, 3], 2);
-    const want = ck.conv2d(x, w);
-    await pool.conv2d(x, w);
-    const listeners = pool.stats().listeners;
+    const want = env.ck.conv2d(x, w);
+    await env.pool.conv2d(x, w);
+    const listeners = env.pool.stats().listeners;
     for (let batch = 0; batch < 100; batch++) {
-      const results = await Promise.all(Array.from({ length: 100 }, () => pool.conv2d(x, w, { signal: controller.signal })));
+      const results = await Promise.all(Array.from({ length: 100 }, () => env.pool.conv2d(x, w, { signal: controller.signal })));
       expect(results.every((r) => same(r, want))).toBe(true);
     }
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
-    expect(pool.stats()).toEqual({ workers: 2, restarts: 0, inFlight: 0, listeners });
+    expect(env.pool.stats()).toEqual({ workers: 2, restarts: 0, inFlight: 0, listeners });
   }, 120_000);
 
   it('200 concurrent calls of mixed ops all return the right results', async () => {
@@ -75,50 +68,50 @@ describe('pool under load', () => {
       switch (i % 4) {
         case 0: {
           const w = tensor([6, 4, 3, 3], i);
-          return { want: ck.conv2d(x, w, { padding: 1 }), got: pool.conv2d(x, w, { padding: 1 }) };
+          return { want: env.ck.conv2d(x, w, { padding: 1 }), got: env.pool.conv2d(x, w, { padding: 1 }) };
         }
         case 1:
-          return { want: ck.avgPool2d(x, { kernelSize: 2, ceilMode: true }), got: pool.avgPool2d(x, { kernelSize: 2, ceilMode: true }) };
+          return { want: env.ck.avgPool2d(x, { kernelSize: 2, ceilMode: true }), got: env.pool.avgPool2d(x, { kernelSize: 2, ceilMode: true }) };
         case 2: {
           const w = tensor([4, 3, 2, 2], i);
-          return { want: ck.convTranspose2d(x, w, { stride: 2 }), got: pool.convTranspose2d(x, w, { stride: 2 }) };
+          return { want: env.ck.convTranspose2d(x, w, { stride: 2 }), got: env.pool.convTranspose2d(x, w, { stride: 2 }) };
         }
         default: {
           const w = tensor([5, 4, 3, 3], i);
           const dy = tensor([x.shape[0], 5, x.shape[2] - 2, 8], i);
-          const want = ck.conv2dBackward(x, w, dy);
-          return { want: want.gradWeight, got: pool.conv2dBackward(x, w, dy).then((g) => g.gradWeight) };
+          const want = env.ck.conv2dBackward(x, w, dy);
+          return { want: want.gradWeight, got: env.pool.conv2dBackward(x, w, dy).then((g) => g.gradWeight) };
         }
       }
     });
     const got = await Promise.all(jobs.map((j) => j.got));
     expect(got.filter((g, i) => !same(g as Tensor, jobs[i].want as Tensor))).toEqual([]);
-    expect(pool.stats().inFlight).toBe(0);
+    expect(env.pool.stats().inFlight).toBe(0);
   });
 
-  it('an abort rejects queued and running calls with ABORTED; the pool then works', async () => {
+  it('an abort rejects queued and running calls with ABORTED; the env.pool then works', async () => {
     const x = tensor([1, 32, 96, 96], 3);
     const w = tensor([32, 32, 3, 3], 4);
     const controller = new AbortController();
-    const calls = Array.from({ length: 6 }, () => pool.conv2d(x, w, { padding: 1, signal: controller.signal, backend: 'js' }));
+    const calls = Array.from({ length: 6 }, () => env.pool.conv2d(x, w, { padding: 1, signal: controller.signal, backend: 'js' }));
     setTimeout(() => controller.abort(), 20);
     const settled = await Promise.allSettled(calls);
     expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as { code: string }).code : 'fulfilled'))).toEqual(Array(6).fill('ABORTED'));
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     const small = tensor([1, 2, 8, 8]);
     const w2 = tensor([2, 2, 3, 3]);
-    expect(same(await pool.conv2d(small, w2), ck.conv2d(small, w2))).toBe(true);
+    expect(same(await env.pool.conv2d(small, w2), env.ck.conv2d(small, w2))).toBe(true);
     // The ended workers' replacements come up (one per ended worker, however many calls it had).
-    await expect.poll(() => pool.stats().workers, { timeout: 10_000 }).toBe(2);
-    expect(pool.stats().restarts).toBeLessThanOrEqual(2);
+    await expect.poll(() => env.pool.stats().workers, { timeout: 10_000 }).toBe(2);
+    expect(env.pool.stats().restarts).toBeLessThanOrEqual(2);
   });
 
   it('transfer: true moves the input or leaves it intact, and never changes it', async () => {
     const x = tensor([2, 4, 16, 16], 5);
     const w = tensor([4, 4, 3, 3], 6);
     const copy = x.data.slice();
-    const want = ck.conv2d({ data: copy, shape: x.shape }, w);
-    const got = await pool.conv2d(x, w, { transfer: true });
+    const want = env.ck.conv2d({ data: copy, shape: x.shape }, w);
+    const got = await env.pool.conv2d(x, w, { transfer: true });
     expect(same(got, want)).toBe(true);
     // Either moved (detached, length 0) or untouched.
     expect(x.data.length === 0 || x.data.every((v, i) => v === copy[i])).toBe(true);
@@ -128,7 +121,7 @@ describe('pool under load', () => {
 
 describe('a worker that dies mid-call', () => {
   let ck: Convkit;
-  let pool: Pool;
+  let pool: TestPool;
   beforeAll(async () => {
     const scratch = fileURLToPath(new URL('./.scratch/', import.meta.url));
     mkdirSync(scratch, { recursive: true });

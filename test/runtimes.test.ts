@@ -3,19 +3,19 @@
 // and in the pool, and type-checked against the shipped declarations.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compare, loadConvFixtures, type ConvFixture } from './helpers.js';
+// @ts-expect-error: a plain .mjs script without types
+import { startServer } from '../web-worker/playground/serve.mjs';
+import { compare, launchChromium, loadConvFixtures, type ConvFixture } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'node_modules', '.bin');
-const CHROMIUM = '/usr/bin/chromium';
 
 let scratch: string;
 let fixture: ConvFixture;
@@ -95,26 +95,13 @@ describe('installed from the npm pack tarball', () => {
       }
       copyFileSync(join(scratch, 'fixture.json'), join(www, 'fixture.json'));
       writeFileSync(join(www, 'index.html'), '<!doctype html><script type="module" src="./page.js"></script>');
-      const types: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html' };
-      server = createServer((req, res) => {
-        try {
-          const path = join(www, new URL(req.url!, 'http://x').pathname);
-          const body = readFileSync(path);
-          res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(body);
-        } catch {
-          res.writeHead(404).end();
-        }
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      server = await startServer(www);
       origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
     afterAll(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
     it('runs on the main thread and in Web Workers', async () => {
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         const errors: string[] = [];

@@ -25,7 +25,7 @@ import {
 import { checkRadius, checkSigma, kernels, type KernelRows } from './kernels.js';
 import { checkBytes } from './memory.js';
 import { oneOf, type BackendName } from './options.js';
-import type { PaddingMode } from './problem.js';
+import { gatherRows, type PaddingMode } from './problem.js';
 import type { Tensor } from './tensor.js';
 
 /** Largest change, in grey levels, that running a kernel as two 1D passes may make to any output
@@ -153,8 +153,8 @@ export function filterBand({ image, plan }: FilterCall, outputRows: [number, num
   const top = anchor(plan)[0];
   const rows = borderRows(image.height, outputRows, plan.height, top, plan.border);
   const rowBytes = image.width * 4;
-  const data = new Uint8ClampedArray(rows.length * rowBytes);
-  rows.forEach((sy, i) => sy >= 0 && data.set(image.data.subarray(sy * rowBytes, (sy + 1) * rowBytes), i * rowBytes));
+  const source = new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length);
+  const data = gatherRows(source, 1, image.height, rowBytes, rows, new Uint8ClampedArray(rows.length * rowBytes));
   return { band: { data, width: image.width, height: rows.length }, firstRow: top };
 }
 

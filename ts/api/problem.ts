@@ -75,6 +75,19 @@ export function sourceIndex(mode: PaddingMode, i: number, n: number): number {
   }
 }
 
+/** A band of rows read through the padding map: for each of `planes` planes of `rows` rows of
+ * `rowSize` values, band row i is row `sources[i]` (-1 leaves it zero). */
+export function gatherRows<T extends Float32Array | Uint8ClampedArray>(data: T, planes: number, rows: number, rowSize: number, sources: Int32Array, band: T): T {
+  for (let plane = 0; plane < planes; plane++) {
+    sources.forEach((src, i) => {
+      if (src < 0) return;
+      const from = (plane * rows + src) * rowSize;
+      band.set(data.subarray(from, from + rowSize), (plane * sources.length + i) * rowSize);
+    });
+  }
+  return band;
+}
+
 export interface ConvTransposeProblem {
   /** `[N, Cin, ...spatial]` */
   inputShape: number[];

@@ -8,7 +8,7 @@
 
 import { resultSpecs, type OpCall, type ResultName, type ResultSpec } from '../api/call.js';
 import type { FilterCall } from '../api/image-filters.js';
-import { sourceIndex, type ConvProblem } from '../api/problem.js';
+import { gatherRows, sourceIndex, type ConvProblem } from '../api/problem.js';
 import { product } from '../api/tensor.js';
 import type { OpKind, ResultArrays } from '../backends/backend.js';
 
@@ -105,16 +105,8 @@ function inputBand(data: Float32Array, p: ConvProblem, [r0, r1]: [number, number
   const rowSize = product(p.inputShape.slice(3));
   const first = r0 * p.stride[0] - p.padBefore[0];
   const length = (r1 - 1 - r0) * p.stride[0] + p.dilation[0] * (p.weightShape[2] - 1) + 1;
-  const band = new Float32Array(batch * channels * length * rowSize);
-  for (let plane = 0; plane < batch * channels; plane++) {
-    for (let i = 0; i < length; i++) {
-      const src = sourceIndex(p.paddingMode, first + i, rows);
-      if (src < 0) continue;
-      const from = (plane * rows + src) * rowSize;
-      band.set(data.subarray(from, from + rowSize), (plane * length + i) * rowSize);
-    }
-  }
-  return { band, length };
+  const sources = Int32Array.from({ length }, (_, i) => sourceIndex(p.paddingMode, first + i, rows));
+  return { band: gatherRows(data, batch * channels, rows, rowSize, sources, new Float32Array(batch * channels * length * rowSize)), length };
 }
 
 /** Output row bands of an image filter, one per worker when the image is worth splitting. */
