@@ -94,6 +94,13 @@ describe('kernels', () => {
     }
   });
 
+  it('kernel builders reject bad sizes with a ConvkitError naming the argument', () => {
+    expect(() => ck.kernels.gaussian(0)).toThrow(expect.objectContaining({ name: 'ConvkitError', message: expect.stringMatching(/^kernels\.gaussian1d: sigma must be a positive number/) }));
+    expect(() => ck.kernels.gaussian1d(NaN)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => ck.kernels.box(-1)).toThrow(expect.objectContaining({ name: 'ConvkitError', message: expect.stringMatching(/^kernels\.box1d: radius must be an integer/) }));
+    expect(ck.kernels.box(0)).toEqual([[1]]);
+  });
+
   it('named kernels are frozen plain data that filter2d takes', () => {
     expect(ck.kernels.sobelX).toEqual([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]);
     expect(ck.kernels.sobelY).toEqual([[-1, -2, -1], [0, 0, 0], [1, 2, 1]]);
