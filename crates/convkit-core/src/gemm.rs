@@ -34,6 +34,16 @@ pub fn pack_b_gathered(src: &[f32], row_offsets: &[usize], column_offsets: &[usi
     dst.resize(panels * k * NR, 0.0);
     for (panel, cols) in column_offsets.chunks(NR).enumerate() {
         let dst_panel = &mut dst[panel * k * NR..(panel + 1) * k * NR];
+        // Stride-1 convolutions mostly have NR consecutive columns: copy them as two vectors.
+        if cols.len() == NR && cols.windows(2).all(|w| w[1] == w[0] + 1) {
+            let (dst_rows, _) = dst_panel.as_chunks_mut::<NR>();
+            for (d, &row) in dst_rows.iter_mut().zip(row_offsets) {
+                let s = &src[row + cols[0]..][..NR];
+                F32x4::load(&s[0..4]).store(&mut d[0..4]);
+                F32x4::load(&s[4..8]).store(&mut d[4..8]);
+            }
+            continue;
+        }
         for (kk, &row) in row_offsets.iter().enumerate() {
             let dst_row = &mut dst_panel[kk * NR..kk * NR + cols.len()];
             for (d, &col) in dst_row.iter_mut().zip(cols) {
@@ -77,13 +87,13 @@ pub fn microkernel_4x8(
     rows: usize,
     cols: usize,
 ) {
-    let a = &a[..k * MR];
-    let b = &b[..k * NR];
+    // Fixed-size chunks: the loop carries no bounds checks (V8 does not hoist them).
+    let (a, _) = a[..k * MR].as_chunks::<MR>();
+    let (b, _) = b[..k * NR].as_chunks::<NR>();
     let mut acc = [[F32x4::zero(); 2]; MR];
-    for kk in 0..k {
-        let b0 = F32x4::load(&b[kk * NR..]);
-        let b1 = F32x4::load(&b[kk * NR + 4..]);
-        let ak = &a[kk * MR..kk * MR + MR];
+    for (ak, bk) in a.iter().zip(b) {
+        let b0 = F32x4::load(&bk[0..4]);
+        let b1 = F32x4::load(&bk[4..8]);
         for r in 0..MR {
             let ar = F32x4::splat(ak[r]);
             acc[r][0] = acc[r][0].mul_add(ar, b0);

@@ -1,10 +1,10 @@
-//! Transposed convolution as GEMM + col2im: for each group, `cols = W^T * X` over the same packed
-//! microkernel as the forward convolution, then every column is scattered (added) into the output
-//! at `in * stride - padding + tap * dilation`. No zero insertion.
+//! Transposed convolution: geometry and validation, and the forward pass as stride^dims sub-pixel
+//! convolutions over the same packed GEMM as the forward convolution.
 
 use crate::error::ConvError;
 use crate::geometry::{checked_len, lift};
 use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, NR};
+use crate::padding::{pad_image, PaddingMode};
 
 #[derive(Clone, Debug)]
 pub struct TransposeParams {
@@ -111,84 +111,134 @@ impl TransposeGeometry {
     }
 }
 
-/// Output positions covered by each (tap, input position) pair along one axis, or `None` when the
-/// target falls into the cropped padding.
-fn axis_targets(g: &TransposeGeometry, a: usize) -> Vec<Vec<Option<usize>>> {
-    (0..g.kernel[a])
-        .map(|k| {
-            (0..g.in_size[a])
-                .map(|i| {
-                    let t = (i * g.stride[a] + k * g.dilation[a]) as isize - g.padding[a] as isize;
-                    (t >= 0 && t < g.out_size[a] as isize).then_some(t as usize)
-                })
-                .collect()
-        })
-        .collect()
+/// One output phase of one axis: the outputs `o = q * stride + rho - padding` for `q` in `q0..q1`,
+/// and the taps `t` with `t * dilation % stride == rho`, each reading input `q - m` (`m = (t *
+/// dilation - rho) / stride`). Every phase is an ordinary stride-1 convolution.
+struct AxisPhase {
+    rho: usize,
+    q0: usize,
+    q1: usize,
+    taps: Vec<(usize, usize)>,
 }
 
+/// Splits one axis into its `stride` output phases and returns them with the zero padding
+/// (before, after) the input needs so that every phase reads in bounds.
+fn axis_phases(g: &TransposeGeometry, a: usize) -> (Vec<AxisPhase>, usize, usize) {
+    let (s, d, p) = (g.stride[a], g.dilation[a], g.padding[a]);
+    let (size_in, size_out) = (g.in_size[a], g.out_size[a]);
+    let (mut before, mut after) = (0, 0);
+    let phases: Vec<AxisPhase> = (0..s)
+        .map(|rho| {
+            let taps: Vec<(usize, usize)> =
+                (0..g.kernel[a]).filter(|t| t * d % s == rho).map(|t| (t, (t * d - rho) / s)).collect();
+            let q0 = p.saturating_sub(rho).div_ceil(s);
+            let q1 = (size_out + p).saturating_sub(rho).div_ceil(s).max(q0);
+            if q1 > q0 {
+                if let (Some(&(_, m_min)), Some(&(_, m_max))) = (taps.first(), taps.last()) {
+                    before = before.max(m_max.saturating_sub(q0));
+                    after = after.max((q1 - 1).saturating_sub(m_min + size_in - 1));
+                }
+            }
+            AxisPhase { rho, q0, q1, taps }
+        })
+        .collect();
+    (phases, before, after)
+}
+
+/// Transposed convolution by sub-pixel decomposition (stride^dims phases, XNNPACK's approach): each
+/// output phase is a stride-1 convolution of the zero-padded input with the taps that land on it,
+/// run as im2col + GEMM and written to its strided output positions. No zero insertion, no col2im.
 pub fn conv_transpose_forward(g: &TransposeGeometry, input: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let in_plane: usize = g.in_size.iter().product();
     let out_plane: usize = g.out_size.iter().product();
     let taps: usize = g.kernel.iter().product();
     let (cin_g, cout_g) = (g.in_channels / g.groups, g.out_channels / g.groups);
-    let m = cout_g * taps;
-    let targets: [Vec<Vec<Option<usize>>>; 3] = std::array::from_fn(|a| axis_targets(g, a));
+    let axes: [(Vec<AxisPhase>, usize, usize); 3] = std::array::from_fn(|a| axis_phases(g, a));
+    let pad_before = [axes[0].1, axes[1].1, axes[2].1];
+    let pad_after = [axes[0].2, axes[1].2, axes[2].2];
+    let padded: [usize; 3] = std::array::from_fn(|a| g.in_size[a] + pad_before[a] + pad_after[a]);
+    let padded_plane: usize = padded.iter().product();
     let mut output = vec![0.0; g.output_len()];
-    for (c, plane) in output.chunks_mut(out_plane).enumerate() {
-        plane.fill(bias.map_or(0.0, |b| b[c % g.out_channels]));
-    }
-    // Bound the column buffer: `m` rows times a block of input positions.
-    let block = ((256 * 1024 / 4) / m.max(1)).max(NR) / NR * NR;
-    let row_offsets: Vec<usize> = (0..cin_g).map(|ci| ci * in_plane).collect();
-    let column_offsets: Vec<usize> = (0..in_plane).collect();
-    let (mut a_packed, mut b_packed, mut cols) = (Vec::new(), Vec::new(), Vec::new());
-    for group in 0..g.groups {
-        // A = W_g^T: row (co, tap), column ci.
-        let w_g = &weight[group * cin_g * m..(group + 1) * cin_g * m];
-        let mut a_t = vec![0.0; m * cin_g];
-        for ci in 0..cin_g {
-            for r in 0..m {
-                a_t[r * cin_g + ci] = w_g[ci * m + r];
+    let (mut x_padded, mut a_packed, mut b_packed, mut tile) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut phases = Vec::new();
+    for pd in &axes[0].0 {
+        for ph in &axes[1].0 {
+            for pw in &axes[2].0 {
+                phases.push((pd, ph, pw));
             }
         }
-        pack_a(&a_t, m, cin_g, cin_g, &mut a_packed);
-        for n in 0..g.batch {
-            let x = &input[(n * g.in_channels + group * cin_g) * in_plane..][..cin_g * in_plane];
-            let out_g = &mut output[(n * g.out_channels + group * cout_g) * out_plane..][..cout_g * out_plane];
-            for p0 in (0..in_plane).step_by(block) {
-                let ncols = block.min(in_plane - p0);
-                pack_b_gathered(x, &row_offsets, &column_offsets[p0..p0 + ncols], &mut b_packed);
-                cols.clear();
-                cols.resize(m * ncols, 0.0);
-                gemm_packed(m, ncols, cin_g, &a_packed, &b_packed, None, &mut cols, ncols);
-                scatter_columns(g, &targets, &cols, p0, ncols, out_g);
+    }
+    for (pd, ph, pw) in phases {
+        let counts = [pd.q1 - pd.q0, ph.q1 - ph.q0, pw.q1 - pw.q0];
+        let columns = counts.iter().product::<usize>();
+        if columns == 0 {
+            continue;
+        }
+        // Offsets into the padded input: row (ci, tap) starts where output q0 reads; column = q - q0.
+        let phase_taps: Vec<(usize, usize)> = pd
+            .taps
+            .iter()
+            .flat_map(|&(td, md)| ph.taps.iter().flat_map(move |&(th, mh)| pw.taps.iter().map(move |&(tw, mw)| ((td, th, tw), (md, mh, mw)))))
+            .map(|((td, th, tw), (md, mh, mw))| {
+                let base = |q0: usize, m: usize, a: usize| q0 + pad_before[a] - m;
+                let offset = (base(pd.q0, md, 0) * padded[1] + base(ph.q0, mh, 1)) * padded[2] + base(pw.q0, mw, 2);
+                ((td * g.kernel[1] + th) * g.kernel[2] + tw, offset)
+            })
+            .collect();
+        let k = cin_g * phase_taps.len();
+        let row_offsets: Vec<usize> = (0..cin_g).flat_map(|ci| phase_taps.iter().map(move |&(_, off)| ci * padded_plane + off)).collect();
+        let column_offsets: Vec<usize> = (0..counts[0])
+            .flat_map(|z| (0..counts[1]).flat_map(move |y| (0..counts[2]).map(move |x| (z * padded[1] + y) * padded[2] + x)))
+            .collect();
+        let targets: Vec<usize> = (0..counts[0])
+            .flat_map(|z| (0..counts[1]).flat_map(move |y| (0..counts[2]).map(move |x| (z, y, x))))
+            .map(|(z, y, x)| {
+                let o = |q: usize, phase: &AxisPhase, a: usize| q * g.stride[a] + phase.rho - g.padding[a];
+                (o(pd.q0 + z, pd, 0) * g.out_size[1] + o(ph.q0 + y, ph, 1)) * g.out_size[2] + o(pw.q0 + x, pw, 2)
+            })
+            .collect();
+        // Bound the packed columns: `k` rows times a block of output positions.
+        let block = ((256 * 1024 / 4) / k.max(1)).max(NR) / NR * NR;
+        for group in 0..g.groups {
+            // A: row co, column (ci, phase tap), from the [Cin, Cout/groups, ...k] weight.
+            let mut a_dense = vec![0.0; cout_g * k];
+            for co in 0..cout_g {
+                for ci in 0..cin_g {
+                    for (j, &(tap, _)) in phase_taps.iter().enumerate() {
+                        a_dense[co * k + ci * phase_taps.len() + j] = weight[((group * cin_g + ci) * cout_g + co) * taps + tap];
+                    }
+                }
+            }
+            pack_a(&a_dense, cout_g, k, k, &mut a_packed);
+            let group_bias = bias.map(|b| &b[group * cout_g..(group + 1) * cout_g]);
+            for n in 0..g.batch {
+                let x = &input[(n * g.in_channels + group * cin_g) * in_plane..][..cin_g * in_plane];
+                pad_image(x, cin_g, g.in_size, pad_before, pad_after, PaddingMode::Zeros, &mut x_padded);
+                let out_g = &mut output[(n * g.out_channels + group * cout_g) * out_plane..][..cout_g * out_plane];
+                for p0 in (0..columns).step_by(block) {
+                    let ncols = block.min(columns - p0);
+                    tile.clear();
+                    tile.resize(cout_g * ncols, 0.0);
+                    if k == 0 {
+                        // No tap lands on this phase: its outputs are the bias alone.
+                        for (co, row) in tile.chunks_exact_mut(ncols).enumerate() {
+                            row.fill(group_bias.map_or(0.0, |b| b[co]));
+                        }
+                    } else {
+                        pack_b_gathered(&x_padded, &row_offsets, &column_offsets[p0..p0 + ncols], &mut b_packed);
+                        gemm_packed(cout_g, ncols, k, &a_packed, &b_packed, group_bias, &mut tile, ncols);
+                    }
+                    for (co, row) in tile.chunks_exact(ncols).enumerate() {
+                        let out_c = &mut out_g[co * out_plane..(co + 1) * out_plane];
+                        for (&v, &t) in row.iter().zip(&targets[p0..p0 + ncols]) {
+                            out_c[t] = v;
+                        }
+                    }
+                }
             }
         }
     }
     output
-}
-
-/// col2im: adds column `p` of row (co, tap) to the output position that tap reaches from input
-/// position `p0 + p`.
-fn scatter_columns(g: &TransposeGeometry, targets: &[Vec<Vec<Option<usize>>>; 3], cols: &[f32], p0: usize, ncols: usize, out: &mut [f32]) {
-    let [_, ih, iw] = g.in_size;
-    let [_, oh, ow] = g.out_size;
-    let [kd, kh, kw] = g.kernel;
-    let out_plane: usize = g.out_size.iter().product();
-    let taps = kd * kh * kw;
-    for (r, row) in cols.chunks_exact(ncols).enumerate() {
-        let (co, tap) = (r / taps, r % taps);
-        let (td, th, tw) = (tap / (kh * kw), (tap / kw) % kh, tap % kw);
-        let out_c = &mut out[co * out_plane..(co + 1) * out_plane];
-        for (j, &v) in row.iter().enumerate() {
-            let p = p0 + j;
-            let (id, rem) = (p / (ih * iw), p % (ih * iw));
-            let (y, x) = (rem / iw, rem % iw);
-            if let (Some(z), Some(yy), Some(xx)) = (targets[0][td][id], targets[1][th][y], targets[2][tw][x]) {
-                out_c[(z * oh + yy) * ow + xx] += v;
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -231,6 +281,12 @@ mod tests {
             (&[2, 4, 5, 6], &[4, 3, 3, 2], TransposeParams { stride: vec![2, 1], padding: vec![1, 0], output_padding: vec![1, 0], dilation: vec![1, 2], groups: 1 }),
             (&[1, 6, 7], &[6, 1, 4], TransposeParams { stride: vec![3], padding: vec![2], output_padding: vec![2], dilation: vec![1], groups: 2 }),
             (&[1, 2, 3, 4, 3], &[2, 2, 2, 3, 2], TransposeParams { stride: vec![2, 1, 2], padding: vec![0, 1, 1], output_padding: vec![1, 0, 0], dilation: vec![1, 1, 2], groups: 1 }),
+            // Kernel smaller than the stride: some phases get no tap and hold only the bias.
+            (&[1, 3, 4, 5], &[3, 2, 1, 2], TransposeParams { stride: vec![3, 3], padding: vec![0, 1], output_padding: vec![2, 1], dilation: vec![1, 1], groups: 1 }),
+            // Dilation sharing a factor with the stride, padding past the kernel reach, groups.
+            (&[2, 4, 6, 5], &[4, 3, 3, 3], TransposeParams { stride: vec![2, 4], padding: vec![3, 2], output_padding: vec![1, 3], dilation: vec![2, 2], groups: 2 }),
+            // The benchmark's shape class: k4 s2 p1.
+            (&[1, 8, 9, 7], &[8, 4, 4, 4], TransposeParams { stride: vec![2, 2], padding: vec![1, 1], output_padding: vec![0, 1], dilation: vec![1, 1], groups: 1 }),
         ];
         for (xs, ws, p) in cases {
             let g = TransposeGeometry::new(xs, ws, None, p).unwrap();
