@@ -10,7 +10,7 @@ import type { Backend, Gradients } from '../backend.js';
 
 export const WASM_FILES = { relaxed: 'convkit-relaxed.wasm', simd: 'convkit-simd.wasm', scalar: 'convkit-scalar.wasm' } as const;
 
-/** A build of the wasm module: relaxed SIMD (SIMD128 with fused multiply-add), SIMD128, scalar. */
+/** A build of the wasm module: relaxed SIMD (SIMD128 with relaxed multiply-add), SIMD128, scalar. */
 export type WasmBuild = keyof typeof WASM_FILES;
 
 const GLUES = { relaxed: relaxedGlue, simd: simdGlue, scalar: scalarGlue } as const;
