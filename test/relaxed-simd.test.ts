@@ -62,3 +62,12 @@ it('without the flag, Node 20 falls back to the SIMD128 build', () => {
   expect(result.info).toMatchObject({ backend: 'wasm-simd', relaxedSimd: false });
   expect(result.poolInfo).toMatchObject({ backend: 'wasm-simd', relaxedSimd: false });
 });
+
+it('the relaxed-vs-SIMD128 benchmark runs (--quick), checks the builds agree and prints a row per shape', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const out = execFileSync(process.execPath, [RELAXED_FLAG, 'bench/relaxed.mjs', '--quick'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  expect(out).toMatch(/^f32x4\.relaxed_madd fused on this engine and CPU: (true|false)$/m);
+  const rows = out.split('\n').filter((l) => /^S\d/.test(l));
+  expect(rows).toHaveLength(5);
+  for (const row of rows) expect(Number(row.split('\t')[5])).toBeGreaterThan(0);
+});
