@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the two wasm binaries (SIMD128 and scalar) with wasm-pack, then bundles the TypeScript
-# with esbuild and emits its type declarations. Expects the tools from scripts/setup.sh.
+# Builds the three wasm binaries (relaxed SIMD, SIMD128, scalar) with wasm-pack, then bundles the
+# TypeScript with esbuild and emits its type declarations. Expects the tools from scripts/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
@@ -13,6 +13,7 @@ build_wasm() { # name, extra rustflags
     wasm-pack --log-level warn build crates/convkit-wasm --mode force --target web --release --no-pack \
     --out-dir "../../build/wasm/$1" -- "${WASM_CARGO_ARGS[@]}"
 }
+build_wasm relaxed "-C target-feature=+simd128,+relaxed-simd"
 build_wasm simd "-C target-feature=+simd128"
 build_wasm scalar ""
 

@@ -29,5 +29,6 @@ await build({
   logLevel: 'warning',
 });
 await chmod('dist/cli.js', 0o755);
+await copyFile('build/wasm/relaxed/convkit_wasm_bg.wasm', 'dist/convkit-relaxed.wasm');
 await copyFile('build/wasm/simd/convkit_wasm_bg.wasm', 'dist/convkit-simd.wasm');
 await copyFile('build/wasm/scalar/convkit_wasm_bg.wasm', 'dist/convkit-scalar.wasm');

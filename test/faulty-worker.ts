@@ -10,7 +10,7 @@ import type { WorkerApi } from '../ts/pool/protocol.js';
 const POISON_VALUE = 12345;
 
 const api: WorkerApi = {
-  init: async () => ({ backend: 'js', threads: 1, version: 'faulty' }),
+  init: async () => ({ backend: 'js', threads: 1, version: 'faulty', relaxedSimd: false }),
   run(kind, problem, arrays) {
     if (arrays[0]?.[0] === POISON_VALUE) process.exit(9);
     return { ok: true, value: runBackend(jsBackend, kind, problem, arrays) };

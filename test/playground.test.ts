@@ -75,7 +75,7 @@ afterAll(async () => {
 });
 
 describe('playground in Chromium', () => {
-  it('blurs the sample in the worker pool exactly as the library does', async () => {
+  it("blurs the sample in the worker pool as the library does (up to a fused multiply-add's rounding)", async () => {
     await page.click('#sample');
     await runFilter(async () => {
       await page.selectOption('#filter', 'gaussianBlur');
@@ -88,7 +88,12 @@ describe('playground in Chromium', () => {
     expect([before.width, before.height]).toEqual([640, 420]);
     expect(before.data.every((v, i) => i % 4 !== 3 || v === 255)).toBe(true);
     const want = ck.gaussianBlur(before, 2, { border: 'reflect' });
-    expect(Buffer.from(after.data).equals(Buffer.from(want.data))).toBe(true);
+    // The page's workers run the relaxed SIMD build (Chromium has it, Node 20 here does not): its
+    // fused multiply-add rounds once, so a channel value next to a .5 boundary may round the other
+    // way. Anything more than that is a real difference.
+    const differing = after.data.filter((v, i) => v !== want.data[i]).length;
+    expect(after.data.every((v, i) => Math.abs(v - want.data[i]) <= 1)).toBe(true);
+    expect(differing).toBeLessThan(after.data.length / 10_000);
     // Not a copy: the blur changed the picture.
     expect(Buffer.from(after.data).equals(Buffer.from(before.data))).toBe(false);
     expect((await state()).status).toMatch(/^done in \d/);

@@ -1,12 +1,12 @@
-/** Which backend runs a call: `init()` loads wasm once (SIMD, else scalar, else JS) and later
- * calls resolve `backend` options against what it loaded. */
+/** Which backend runs a call: `init()` loads wasm once (relaxed SIMD, else SIMD, else scalar, else
+ * JS) and later calls resolve `backend` options against what it loaded. */
 
 import { unsupported } from './api/errors.js';
 import { setMemoryLimit } from './api/memory.js';
 import type { BackendName } from './api/conv-options.js';
 import type { Backend, BackendKind } from './backends/backend.js';
 import { jsBackend } from './backends/js/index.js';
-import { WASM_FILES, createWasmBackend, simdSupported } from './backends/wasm/index.js';
+import { WASM_FILES, createWasmBackend, relaxedSimdSupported, simdSupported, type WasmBuild } from './backends/wasm/index.js';
 import { readBytes } from './env.js';
 
 export const VERSION = '0.1.0';
@@ -16,6 +16,9 @@ export interface InitOptions {
   wasmBase?: string | URL;
   /** `false` loads the scalar build even where SIMD works (to compare them). Default: detect. */
   simd?: boolean;
+  /** `false` loads the SIMD128 build even where relaxed SIMD (fused multiply-add) validates. Default:
+   * detect. */
+  relaxed?: boolean;
   /** `false` skips wasm entirely and runs everything on the JS backend. Default: true. */
   wasm?: boolean;
   /** Calls that would need more working memory than this many bytes fail with OUT_OF_MEMORY
@@ -27,11 +30,15 @@ export interface BackendInfo {
   backend: BackendKind;
   threads: number;
   version: string;
+  /** True when the loaded wasm build multiplies and adds with relaxed SIMD (`backend` is then
+   * 'wasm-simd'). */
+  relaxedSimd: boolean;
   /** Wasm backends: the current size of the wasm linear memory in bytes. */
   memoryBytes?: number;
 }
 
 let wasmBackend: Backend | undefined;
+let wasmBuild: WasmBuild | undefined;
 let loading: Promise<void> | undefined;
 let initError: unknown;
 
@@ -52,11 +59,11 @@ export function init(opts: InitOptions = {}): Promise<void> {
   loading ??= (async () => {
     if (opts.wasm === false || typeof WebAssembly !== 'object') return;
     const base = new URL(opts.wasmBase ?? defaultWasmBase(), defaultWasmBase());
-    const candidates = opts.simd === false || !simdSupported() ? [false] : [true, false];
-    for (const simd of candidates) {
+    for (const build of candidateBuilds(opts)) {
       try {
-        const bytes = await readBytes(new URL(simd ? WASM_FILES.simd : WASM_FILES.scalar, base));
-        wasmBackend = await createWasmBackend(simd, bytes);
+        const bytes = await readBytes(new URL(WASM_FILES[build], base));
+        wasmBackend = await createWasmBackend(build, bytes);
+        wasmBuild = build;
         return;
       } catch (e) {
         initError = e;
@@ -66,9 +73,21 @@ export function init(opts: InitOptions = {}): Promise<void> {
   return loading;
 }
 
+/** The wasm builds to try, best first: each later one is the fallback if the one before fails. */
+function candidateBuilds(opts: InitOptions): WasmBuild[] {
+  if (opts.simd === false || !simdSupported()) return ['scalar'];
+  if (opts.relaxed === false || !relaxedSimdSupported()) return ['simd', 'scalar'];
+  return ['relaxed', 'simd', 'scalar'];
+}
+
+/** The wasm build `init()` loaded, if any (the pool has its workers load the same one). */
+export function loadedWasmBuild(): WasmBuild | undefined {
+  return wasmBuild;
+}
+
 export function backendInfo(): BackendInfo {
   const backend = wasmBackend ?? jsBackend;
-  return { backend: backend.kind, threads: 1, version: VERSION, ...(backend.memoryBytes && { memoryBytes: backend.memoryBytes() }) };
+  return { backend: backend.kind, threads: 1, version: VERSION, relaxedSimd: wasmBuild === 'relaxed', ...(backend.memoryBytes && { memoryBytes: backend.memoryBytes() }) };
 }
 
 /** The backend for a call: the one asked for, or what `init()` picked. */

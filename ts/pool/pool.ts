@@ -36,7 +36,7 @@ import type { Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
 import type { ResultArrays } from '../backends/backend.js';
 import { coreCount } from '../env.js';
-import type { BackendInfo, InitOptions } from '../runtime.js';
+import { loadedWasmBuild, type BackendInfo, type InitOptions } from '../runtime.js';
 import type { WorkerResult } from './protocol.js';
 import { imageRowPieces, joinPieces, pieceArgs, splitCall, type Piece } from './split.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -159,9 +159,13 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     throw invalid(`createPool: workers must be a positive integer, got ${JSON.stringify(opts.workers)}`);
   }
   const workerUrl = new URL(opts.workerUrl ?? defaultWorkerUrl(), defaultWorkerUrl());
+  // Unless told otherwise, the workers load the wasm build this thread loaded, so a pooled call
+  // computes what the same call here does (relaxed SIMD may round differently from SIMD128).
+  const own = loadedWasmBuild();
   const initOptions: InitOptions = {
     wasm: opts.wasm,
-    simd: opts.simd,
+    simd: opts.simd ?? (own === undefined ? undefined : own !== 'scalar'),
+    relaxed: opts.relaxed ?? (own === undefined ? undefined : own === 'relaxed'),
     // Workers resolve relative URLs against their own script; send an absolute one.
     wasmBase: opts.wasmBase === undefined ? undefined : new URL(opts.wasmBase, globalThis.location?.href ?? workerUrl).href,
   };

@@ -24,7 +24,7 @@ export async function buildPlayground(outDir = join(ROOT, 'build', 'playground')
   });
   await copyFile(join(HERE, 'index.html'), join(outDir, 'index.html'));
   // The library finds its worker and wasm next to the bundle (new URL(..., import.meta.url)).
-  for (const file of ['worker.js', 'convkit-simd.wasm', 'convkit-scalar.wasm']) await copyFile(join(ROOT, 'dist', file), join(outDir, file));
+  for (const file of ['worker.js', 'convkit-relaxed.wasm', 'convkit-simd.wasm', 'convkit-scalar.wasm']) await copyFile(join(ROOT, 'dist', file), join(outDir, file));
   return outDir;
 }
 

@@ -1,7 +1,9 @@
 //! The one vector type kernels are written against: four f32 lanes. On wasm32 built with
-//! `-C target-feature=+simd128` it is a SIMD128 register; everywhere else (the scalar wasm build and
-//! the native test build) it is four plain floats, so both builds run the same kernel code.
-//! Gated with `cfg`, not `#[target_feature]`, so the scalar wasm binary contains no SIMD opcode.
+//! `-C target-feature=+simd128` it is a SIMD128 register (and with `+relaxed-simd` as well, its
+//! multiply-add is the relaxed fused one); everywhere else (the scalar wasm build and the native test
+//! build) it is four plain floats, so every build runs the same kernel code.
+//! Gated with `cfg`, not `#[target_feature]`, so each binary contains only the opcodes of its build
+//! (the scalar one no SIMD, the SIMD one no relaxed SIMD, which engines without it reject).
 
 pub const LANES: usize = 4;
 
@@ -40,9 +42,16 @@ mod imp {
             F32x4(f32x4_add(self.0, o.0))
         }
         /// `self + a * b` (two instructions: SIMD128 has no fused multiply-add).
+        #[cfg(not(target_feature = "relaxed-simd"))]
         #[inline(always)]
         pub fn mul_add(self, a: Self, b: Self) -> Self {
             F32x4(f32x4_add(self.0, f32x4_mul(a.0, b.0)))
+        }
+        /// `self + a * b` in one relaxed instruction: the engine may fuse it (one rounding) or not.
+        #[cfg(target_feature = "relaxed-simd")]
+        #[inline(always)]
+        pub fn mul_add(self, a: Self, b: Self) -> Self {
+            F32x4(f32x4_relaxed_madd(a.0, b.0, self.0))
         }
     }
 }
@@ -84,6 +93,9 @@ pub use imp::F32x4;
 
 /// True when this build's `F32x4` is a SIMD register.
 pub const IS_SIMD: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
+/// True when this build's `F32x4::mul_add` is relaxed SIMD's multiply-add.
+pub const IS_RELAXED: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"));
 
 #[cfg(test)]
 mod tests {

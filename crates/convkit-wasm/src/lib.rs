@@ -23,6 +23,12 @@ pub fn simd_enabled() -> bool {
     convkit_core::simd::IS_SIMD
 }
 
+/// True when this binary was built with relaxed SIMD (fused multiply-add).
+#[wasm_bindgen(js_name = relaxedSimdEnabled)]
+pub fn relaxed_simd_enabled() -> bool {
+    convkit_core::simd::IS_RELAXED
+}
+
 /// N-d convolution over channels-first data; returns the flat output (its shape is known to the
 /// caller, which validated the same problem).
 #[wasm_bindgen]

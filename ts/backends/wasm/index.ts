@@ -1,13 +1,19 @@
-/** The wasm backend: one of two builds of the same Rust crate (SIMD128 or scalar), each with its own
- * wasm-bindgen glue so both can be loaded side by side. */
+/** The wasm backend: one of three builds of the same Rust crate (relaxed SIMD, SIMD128 or scalar),
+ * each with its own wasm-bindgen glue so they can be loaded side by side. */
 
+import * as relaxedGlue from '../../../build/wasm/relaxed/convkit_wasm.js';
 import * as simdGlue from '../../../build/wasm/simd/convkit_wasm.js';
 import * as scalarGlue from '../../../build/wasm/scalar/convkit_wasm.js';
 import { ConvkitError } from '../../api/errors.js';
 import { ALGORITHMS, PADDING_MODES, type ConvProblem, type ConvTransposeProblem, type DeformConvProblem, type PoolProblem } from '../../api/problem.js';
 import type { Backend, Gradients } from '../backend.js';
 
-export const WASM_FILES = { simd: 'convkit-simd.wasm', scalar: 'convkit-scalar.wasm' } as const;
+export const WASM_FILES = { relaxed: 'convkit-relaxed.wasm', simd: 'convkit-simd.wasm', scalar: 'convkit-scalar.wasm' } as const;
+
+/** A build of the wasm module: relaxed SIMD (SIMD128 with relaxed multiply-add), SIMD128, scalar. */
+export type WasmBuild = keyof typeof WASM_FILES;
+
+const GLUES = { relaxed: relaxedGlue, simd: simdGlue, scalar: scalarGlue } as const;
 
 /** A minimal module using one SIMD128 instruction: validates only where SIMD is supported. */
 const SIMD_PROBE = new Uint8Array([
@@ -16,6 +22,17 @@ const SIMD_PROBE = new Uint8Array([
 
 export function simdSupported(): boolean {
   return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+/** A minimal module whose one function returns f32x4.relaxed_madd of three zero vectors: validates
+ * only where relaxed SIMD is supported (Chrome 114+; Node 20 behind --experimental-wasm-relaxed-simd). */
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2,
+  11,
+]);
+
+export function relaxedSimdSupported(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
 }
 
 /** Errors from Rust arrive as `Error("<CODE>: <message>")`. */
@@ -70,14 +87,14 @@ const deformOptions = (p: DeformConvProblem) => [u32(p.stride), u32(p.padding), 
 const poolOptions = (p: PoolProblem) =>
   [POOL_KINDS.indexOf(p.kind), u32(p.kernel), u32(p.stride), u32(p.padding), u32(p.dilation), p.ceilMode, p.countIncludePad, p.divisorOverride] as const;
 
-export async function createWasmBackend(simd: boolean, bytes: BufferSource): Promise<Backend> {
-  const glue = simd ? simdGlue : scalarGlue;
+export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): Promise<Backend> {
+  const glue = GLUES[build];
   const exports = await glue.default({ module_or_path: bytes });
-  if (glue.simdEnabled() !== simd) {
-    throw new ConvkitError('UNSUPPORTED', `the ${simd ? 'SIMD' : 'scalar'} wasm file holds the other build`);
+  if (glue.simdEnabled() !== (build !== 'scalar') || glue.relaxedSimdEnabled() !== (build === 'relaxed')) {
+    throw new ConvkitError('UNSUPPORTED', `the ${build} wasm file holds another build`);
   }
   return {
-    kind: simd ? 'wasm-simd' : 'wasm',
+    kind: build === 'scalar' ? 'wasm' : 'wasm-simd',
     memoryBytes: () => exports.memory.buffer.byteLength,
     conv(p, input, weight, bias) {
       return guarded(() => glue.conv(input, u32(p.inputShape), weight, u32(p.weightShape), bias, ...convOptions(p), ALGORITHMS.indexOf(p.algorithm)));
