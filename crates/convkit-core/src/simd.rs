@@ -21,6 +21,10 @@ mod imp {
         pub fn splat(v: f32) -> Self {
             F32x4(f32x4_splat(v))
         }
+        #[inline(always)]
+        pub fn from_array(v: [f32; 4]) -> Self {
+            F32x4(f32x4(v[0], v[1], v[2], v[3]))
+        }
         /// Loads `s[0..4]`.
         #[inline(always)]
         pub fn load(s: &[f32]) -> Self {
@@ -70,6 +74,10 @@ mod imp {
             F32x4([v; 4])
         }
         #[inline(always)]
+        pub fn from_array(v: [f32; 4]) -> Self {
+            F32x4(v)
+        }
+        #[inline(always)]
         pub fn load(s: &[f32]) -> Self {
             F32x4([s[0], s[1], s[2], s[3]])
         }
@@ -114,5 +122,7 @@ mod tests {
         assert_eq!(out, [1.5, 2.0, 7.0, -3.0]);
         a.sub(b).mul(F32x4::splat(2.0)).store(&mut out);
         assert_eq!(out, [1.0, 3.0, 2.0, 10.0]);
+        F32x4::from_array([4.0, 3.0, 2.0, 1.0]).store(&mut out);
+        assert_eq!(out, [4.0, 3.0, 2.0, 1.0]);
     }
 }

@@ -297,6 +297,20 @@ fn run<H: Axis, W: Axis>(
 /// padded image (ragged last tiles, missing tiles) are zero.
 #[inline(always)]
 fn gather<H: Axis, W: Axis>(plane: &[f32], quad: &[Tile], (row_step, col_step): (usize, usize)) -> [Column; MAX_T] {
+    let mut d = [[F32x4::zero(); MAX_T]; MAX_T];
+    if quad.len() == LANES && quad.iter().all(|t| t.in_rows == H::T && t.in_cols == W::T) {
+        // Four whole tiles, the common case: each lane's patch is bounds-checked once.
+        let extent = (H::T - 1) * row_step + (W::T - 1) * col_step + 1;
+        let lanes: [&[f32]; LANES] = std::array::from_fn(|l| &plane[quad[l].src..][..extent]);
+        for (i, row) in d.iter_mut().enumerate().take(H::T) {
+            for (j, value) in row.iter_mut().enumerate().take(W::T) {
+                let o = i * row_step + j * col_step;
+                // SAFETY: o <= (H::T - 1) * row_step + (W::T - 1) * col_step < extent, each lane's length.
+                *value = F32x4::from_array(std::array::from_fn(|l| unsafe { *lanes[l].get_unchecked(o) }));
+            }
+        }
+        return d;
+    }
     let mut patch = [[[0.0f32; LANES]; MAX_T]; MAX_T];
     for (l, t) in quad.iter().enumerate() {
         let src = &plane[t.src..];
@@ -307,10 +321,9 @@ fn gather<H: Axis, W: Axis>(plane: &[f32], quad: &[Tile], (row_step, col_step): 
             }
         }
     }
-    let mut d = [[F32x4::zero(); MAX_T]; MAX_T];
     for i in 0..H::T {
         for j in 0..W::T {
-            d[i][j] = F32x4::load(&patch[i][j]);
+            d[i][j] = F32x4::from_array(patch[i][j]);
         }
     }
     d
@@ -366,6 +379,21 @@ fn scatter<H: Axis, W: Axis>(out: &mut [f32], quad: &[Tile], y: &[[F32x4; MAX_M]
         for c in 0..W::M {
             y[r][c].store(&mut lanes[r][c]);
         }
+    }
+    if quad.len() == LANES && quad.iter().all(|t| t.out_rows == H::M && t.out_cols == W::M) {
+        // Four whole tiles, the common case: each lane's extent is bounds-checked once.
+        let extent = (H::M - 1) * row_step + (W::M - 1) * col_step + 1;
+        assert!(quad.iter().all(|t| t.dst + extent <= out.len()));
+        for (r, lane_row) in lanes.iter().enumerate().take(H::M) {
+            for (c, values) in lane_row.iter().enumerate().take(W::M) {
+                let o = r * row_step + c * col_step;
+                for (t, &v) in quad.iter().zip(values) {
+                    // SAFETY: o < extent and t.dst + extent <= out.len(), checked above.
+                    unsafe { *out.get_unchecked_mut(t.dst + o) = v };
+                }
+            }
+        }
+        return;
     }
     for (l, t) in quad.iter().enumerate() {
         let dst = &mut out[t.dst..];
