@@ -8,7 +8,7 @@
 //! of a packed GEMM panel (NR tiles wide) and the GEMM results are read back four tiles at a time.
 
 use crate::geometry::ConvGeometry;
-use crate::gemm::{gemm_packed, pack_a, MR, NR};
+use crate::gemm::{gemm_packed, MR, NR};
 use crate::plan::WinogradTile;
 use crate::simd::{F32x4, LANES};
 
@@ -27,6 +27,8 @@ trait Axis {
     fn input(d: &mut Column);
     /// `A^T m`: the first `M` outputs from `T` values.
     fn output(m: &Column) -> [F32x4; MAX_M];
+    /// `G g`: `T` values from the kernel's taps along this axis (3, or 1 for `Point`).
+    fn kernel(g: &[F32x4; 3]) -> Column;
 }
 
 /// F(2,3).
@@ -51,6 +53,13 @@ impl Axis for F23 {
     fn output(m: &Column) -> [F32x4; MAX_M] {
         let [m0, m1, m2, m3, ..] = *m;
         [m0.add(m1).add(m2), m1.sub(m2).sub(m3), F32x4::zero(), F32x4::zero()]
+    }
+    #[inline(always)]
+    fn kernel(g: &[F32x4; 3]) -> Column {
+        let [g0, g1, g2] = *g;
+        let half = F32x4::splat(0.5);
+        let (even, odd) = (half.mul(g0.add(g2)), half.mul(g1));
+        [g0, even.add(odd), even.sub(odd), g2, F32x4::zero(), F32x4::zero()]
     }
 }
 
@@ -83,6 +92,22 @@ impl Axis for F43 {
             q.mul_add(F32x4::splat(8.0), s).add(m5),
         ]
     }
+    #[inline(always)]
+    fn kernel(g: &[F32x4; 3]) -> Column {
+        let [g0, g1, g2] = *g;
+        let sixth = F32x4::splat(1.0 / 6.0);
+        let (even, odd) = (sixth.mul(g0.add(g2)), sixth.mul(g1));
+        let a = F32x4::splat(1.0 / 24.0).mul(g0).add(sixth.mul(g2));
+        let b = F32x4::splat(1.0 / 12.0).mul(g1);
+        [
+            F32x4::splat(0.25).mul(g0),
+            F32x4::zero().sub(even.add(odd)),
+            odd.sub(even),
+            a.add(b),
+            a.sub(b),
+            g2,
+        ]
+    }
 }
 
 impl Axis for Point {
@@ -94,28 +119,16 @@ impl Axis for Point {
     fn output(m: &Column) -> [F32x4; MAX_M] {
         [m[0], F32x4::zero(), F32x4::zero(), F32x4::zero()]
     }
-}
-
-/// `G` of one transformed axis: `T` rows over the 3 kernel taps.
-fn kernel_matrix(tile: WinogradTile) -> &'static [[f64; 3]] {
-    const F2: [[f64; 3]; 4] = [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]];
-    const F4: [[f64; 3]; 6] = [
-        [1.0 / 4.0, 0.0, 0.0],
-        [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
-        [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
-        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
-        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
-        [0.0, 0.0, 1.0],
-    ];
-    match tile {
-        WinogradTile::F2 => &F2,
-        WinogradTile::F4 => &F4,
+    #[inline(always)]
+    fn kernel(g: &[F32x4; 3]) -> Column {
+        let zero = F32x4::zero();
+        [g[0], zero, zero, zero, zero, zero]
     }
 }
 
 /// Transformed weights `G g G^T` (in 1-D `G g`), computed once per weight and kept apart from
 /// execution so they can be reused: per group and transformed position, the `[Cout/g x Cin/g]`
-/// matrix packed by `pack_a`.
+/// matrix in `pack_a`'s layout.
 pub struct WinogradWeights {
     pub tile: WinogradTile,
     positions: usize,
@@ -126,34 +139,46 @@ pub struct WinogradWeights {
 impl WinogradWeights {
     /// `weight` is `[Cout, Cin/groups, (3,) 3]`, already flipped when the call flips.
     pub fn new(g: &ConvGeometry, tile: WinogradTile, weight: &[f32]) -> Self {
-        let gw = kernel_matrix(tile);
-        let gh: &[[f64; 3]] = if g.spatial_dims == 1 { &[[1.0, 0.0, 0.0]] } else { gw };
+        match (g.spatial_dims, tile) {
+            (1, WinogradTile::F2) => Self::transform::<Point, F23>(g, tile, weight),
+            (1, WinogradTile::F4) => Self::transform::<Point, F43>(g, tile, weight),
+            (_, WinogradTile::F2) => Self::transform::<F23, F23>(g, tile, weight),
+            (_, WinogradTile::F4) => Self::transform::<F43, F43>(g, tile, weight),
+        }
+    }
+
+    /// Four output channels per vector: the rows of one `pack_a` panel, written straight in its
+    /// layout (`[row panel][cin][MR]`); rows past `Cout/groups` stay zero.
+    fn transform<H: Axis, W: Axis>(g: &ConvGeometry, tile: WinogradTile, weight: &[f32]) -> Self {
         let (kh, kw) = (g.kernel[1], g.kernel[2]);
+        let taps = kh * kw;
         let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
-        let positions = gh.len() * gw.len();
+        let positions = H::T * W::T;
         let matrix_len = cout_g.div_ceil(MR) * MR * cin_g;
-        let mut packed = Vec::with_capacity(g.groups * positions * matrix_len);
-        let (mut u, mut panel) = (vec![0.0f32; positions * cout_g * cin_g], Vec::new());
+        let mut packed = vec![0.0; g.groups * positions * matrix_len];
         for group in 0..g.groups {
-            for co in 0..cout_g {
+            for panel in 0..cout_g.div_ceil(MR) {
+                let rows = MR.min(cout_g - panel * MR);
                 for ci in 0..cin_g {
-                    let w = &weight[((group * cout_g + co) * cin_g + ci) * kh * kw..][..kh * kw];
-                    for (i, gh_i) in gh.iter().enumerate() {
-                        for (j, gw_j) in gw.iter().enumerate() {
-                            let mut acc = 0.0f64;
-                            for a in 0..kh {
-                                for b in 0..kw {
-                                    acc += gh_i[a] * w[a * kw + b] as f64 * gw_j[b];
-                                }
-                            }
-                            u[((i * gw.len() + j) * cout_g + co) * cin_g + ci] = acc as f32;
+                    let tap = |t: usize| {
+                        F32x4::from_array(std::array::from_fn(|r| {
+                            let co = group * cout_g + panel * MR + r;
+                            if r < rows { weight[(co * cin_g + ci) * taps + t] } else { 0.0 }
+                        }))
+                    };
+                    // G along W on each kernel row, then G along H on each column.
+                    let mut u = [[F32x4::zero(); MAX_T]; 3];
+                    for (a, row) in u.iter_mut().enumerate().take(kh) {
+                        *row = W::kernel(&[tap(a * kw), tap(a * kw + 1), tap(a * kw + 2)]);
+                    }
+                    let offset = (panel * cin_g + ci) * MR;
+                    for j in 0..W::T {
+                        let column = H::kernel(&[u[0][j], u[1][j], u[2][j]]);
+                        for (i, v) in column.iter().enumerate().take(H::T) {
+                            v.store(&mut packed[(group * positions + i * W::T + j) * matrix_len + offset..]);
                         }
                     }
                 }
-            }
-            for x in 0..positions {
-                pack_a(&u[x * cout_g * cin_g..], cout_g, cin_g, cin_g, &mut panel);
-                packed.extend_from_slice(&panel);
             }
         }
         WinogradWeights { tile, positions, matrix_len, packed }
