@@ -87,10 +87,15 @@ fn winograd_unsupported(g: &ConvGeometry) -> Option<String> {
     None
 }
 
-/// The one rule for when 'auto' takes Winograd: enough channels per group that the 36 (2-D) small
-/// GEMMs dominate the transforms. To be calibrated with the benchmark.
+/// The one rule for when 'auto' takes Winograd, from single-thread wasm-SIMD timings against im2col
+/// (to be calibrated with the benchmark): a few channels per group already win (8->8 at 56x56:
+/// 1.7x, 4->4: 1.3x), but the per-call weight transform and the ragged last tiles need enough
+/// output positions to pay off (64->64 at 10x10 and 7x7 lose, 32->32 at 14x14 wins).
 fn auto_prefers_winograd(g: &ConvGeometry) -> bool {
-    winograd_unsupported(g).is_none() && g.in_channels_per_group() >= 16 && g.out_channels_per_group() >= 16
+    winograd_unsupported(g).is_none()
+        && g.in_channels_per_group() >= 8
+        && g.out_channels_per_group() >= 8
+        && g.batch * g.out_plane() >= 196
 }
 
 fn winograd_plan(g: &ConvGeometry) -> ConvPlan {
@@ -151,8 +156,12 @@ mod tests {
     fn auto_picks_winograd_for_wide_3x3_gemm_for_dense_and_direct_for_depthwise() {
         let wide = geometry(&[1, 64, 56, 56], &[64, 64, 3, 3], 1);
         assert!(matches!(plan_conv(&wide, Algorithm::Auto).unwrap(), ConvPlan::Winograd { tile: WinogradTile::F4, .. }));
-        let narrow = geometry(&[1, 8, 56, 56], &[8, 8, 3, 3], 1);
+        let narrow = geometry(&[1, 4, 56, 56], &[4, 4, 3, 3], 1);
         assert!(matches!(plan_conv(&narrow, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
+        let small = geometry(&[1, 64, 12, 12], &[64, 64, 3, 3], 1);
+        assert!(matches!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
+        let batched = geometry(&[4, 64, 12, 12], &[64, 64, 3, 3], 1);
+        assert!(matches!(plan_conv(&batched, Algorithm::Auto).unwrap(), ConvPlan::Winograd { .. }));
         let five = geometry(&[1, 64, 56, 56], &[64, 64, 5, 5], 1);
         assert!(matches!(plan_conv(&five, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
         let depthwise = geometry(&[1, 32, 56, 56], &[32, 1, 3, 3], 32);
