@@ -35,8 +35,9 @@ function scratchFloats(call: OpCall): number {
     case 'convBackward': {
       const q = call.problem;
       const padded = q.inputShape[1] * product(q.inputShape.slice(2).map((s, a) => s + q.padBefore[a] + q.padAfter[a]));
-      // The input gradient goes through the whole batch's padded gradient.
-      return (call.kind === 'convBackward' ? q.inputShape[0] + 1 : 1) * padded + product(q.weightShape);
+      // The input gradient goes through the whole batch's padded gradient. Weights: a flipped copy,
+      // and Winograd's transformed copy (36 values per 9 taps).
+      return (call.kind === 'convBackward' ? q.inputShape[0] + 1 : 1) * padded + 5 * product(q.weightShape);
     }
     case 'convTranspose':
       return product(p.outputShape) + product(call.problem.weightShape);

@@ -1,4 +1,4 @@
-//! Convolution executors. Both pad the image once with the shared padding mechanism and then run
+//! Convolution executors. All pad the image once with the shared padding mechanism and then run
 //! a "valid" convolution over the padded copy; they differ only in the loop around the kernel.
 
 use std::borrow::Cow;
@@ -9,6 +9,7 @@ use crate::gemm::{gemm_packed, pack_a, pack_b_gathered};
 use crate::padding::pad_image;
 use crate::plan::{plan_conv, Algorithm, ConvPlan};
 use crate::simd::{F32x4, LANES};
+use crate::winograd::{winograd, WinogradScratch, WinogradWeights};
 
 /// Validates, plans and runs a convolution. Returns the output and its shape.
 pub fn conv_forward(
@@ -55,6 +56,10 @@ pub fn execute(
     let out_image_len = g.out_channels * g.out_plane();
     let mut padded = Vec::new();
     let mut scratch = Scratch::default();
+    let winograd_weights = match plan {
+        ConvPlan::Winograd { tile, .. } => Some(WinogradWeights::new(g, *tile, &weight)),
+        _ => None,
+    };
     for n in 0..g.batch {
         pad_image(
             &input[n * image_len..(n + 1) * image_len],
@@ -69,6 +74,10 @@ pub fn execute(
         match plan {
             ConvPlan::Direct => direct(g, &padded, &weight, bias, out),
             ConvPlan::Im2col { column_block } => im2col_gemm(g, *column_block, &padded, &weight, bias, out, &mut scratch),
+            ConvPlan::Winograd { tile_block, .. } => {
+                let transformed = winograd_weights.as_ref().expect("transformed above for this plan");
+                winograd(g, *tile_block, &padded, transformed, bias, out, &mut scratch.winograd)
+            }
         }
     }
 }
@@ -163,6 +172,7 @@ pub(crate) fn im2col_offsets(g: &ConvGeometry) -> (Vec<usize>, Vec<usize>) {
 struct Scratch {
     a_packed: Vec<f32>,
     b_packed: Vec<f32>,
+    winograd: WinogradScratch,
 }
 
 fn im2col_gemm(

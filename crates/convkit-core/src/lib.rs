@@ -1,7 +1,7 @@
 //! convkit-core: the math of convkit, pure Rust and free of wasm specifics. Shapes and validation
 //! (`geometry`), the shared padding mechanism (`padding`), the vector type (`simd`), the GEMM
 //! microkernel and packing (`gemm`), the planner (`plan`), the executors (`conv`, `transpose`,
-//! `pool`, `deform`) and the gradients built from them (`backward`, plus each op's own).
+//! `pool`, `deform`, `winograd`) and the gradients built from them (`backward`, plus each op's own).
 
 pub mod backward;
 pub mod conv;
@@ -15,9 +15,10 @@ pub mod pool;
 pub mod reference;
 pub mod simd;
 pub mod transpose;
+pub mod winograd;
 
 pub use conv::conv_forward;
 pub use error::{ConvError, ErrorCode};
 pub use geometry::{ConvGeometry, ConvParams};
 pub use padding::PaddingMode;
-pub use plan::{plan_conv, Algorithm, ConvPlan};
+pub use plan::{plan_conv, Algorithm, ConvPlan, WinogradTile};

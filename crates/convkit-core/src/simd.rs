@@ -23,6 +23,10 @@ mod imp {
         pub fn splat(v: f32) -> Self {
             F32x4(f32x4_splat(v))
         }
+        #[inline(always)]
+        pub fn from_array(v: [f32; 4]) -> Self {
+            F32x4(f32x4(v[0], v[1], v[2], v[3]))
+        }
         /// Loads `s[0..4]`.
         #[inline(always)]
         pub fn load(s: &[f32]) -> Self {
@@ -40,6 +44,14 @@ mod imp {
         #[inline(always)]
         pub fn add(self, o: Self) -> Self {
             F32x4(f32x4_add(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn sub(self, o: Self) -> Self {
+            F32x4(f32x4_sub(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn mul(self, o: Self) -> Self {
+            F32x4(f32x4_mul(self.0, o.0))
         }
         /// `self + a * b` (two instructions: SIMD128 has no fused multiply-add).
         #[cfg(not(target_feature = "relaxed-simd"))]
@@ -71,6 +83,10 @@ mod imp {
             F32x4([v; 4])
         }
         #[inline(always)]
+        pub fn from_array(v: [f32; 4]) -> Self {
+            F32x4(v)
+        }
+        #[inline(always)]
         pub fn load(s: &[f32]) -> Self {
             F32x4([s[0], s[1], s[2], s[3]])
         }
@@ -81,6 +97,14 @@ mod imp {
         #[inline(always)]
         pub fn add(self, o: Self) -> Self {
             F32x4(std::array::from_fn(|i| self.0[i] + o.0[i]))
+        }
+        #[inline(always)]
+        pub fn sub(self, o: Self) -> Self {
+            F32x4(std::array::from_fn(|i| self.0[i] - o.0[i]))
+        }
+        #[inline(always)]
+        pub fn mul(self, o: Self) -> Self {
+            F32x4(std::array::from_fn(|i| self.0[i] * o.0[i]))
         }
         #[inline(always)]
         pub fn mul_add(self, a: Self, b: Self) -> Self {
@@ -108,5 +132,9 @@ mod tests {
         let mut out = [0.0; 4];
         F32x4::splat(1.0).mul_add(a, b).add(F32x4::zero()).store(&mut out);
         assert_eq!(out, [1.5, 2.0, 7.0, -3.0]);
+        a.sub(b).mul(F32x4::splat(2.0)).store(&mut out);
+        assert_eq!(out, [1.0, 3.0, 2.0, 10.0]);
+        F32x4::from_array([4.0, 3.0, 2.0, 1.0]).store(&mut out);
+        assert_eq!(out, [4.0, 3.0, 2.0, 1.0]);
     }
 }

@@ -1,7 +1,7 @@
 //! Every algorithm against the naive reference over a broad, seeded table of random problems.
 
 use convkit_core::reference::conv_reference;
-use convkit_core::{conv_forward, Algorithm, ConvParams, PaddingMode};
+use convkit_core::{conv_forward, Algorithm, ConvParams, ErrorCode, PaddingMode};
 
 /// Small deterministic generator (xorshift) so failures reproduce.
 struct Rng(u64);
@@ -69,6 +69,52 @@ fn every_algorithm_matches_the_reference() {
                     "{name} differs at {i}: {g} vs {w}; input {input_shape:?} weight {weight_shape:?} {params:?}"
                 );
             }
+        }
+        checked += 1;
+    }
+}
+
+/// Winograd over a seeded table of the problems it serves (size-3 kernels, stride 1, 1-D and 2-D),
+/// within the tolerance documented in README: |got - want| <= 1e-4 + 1e-3 |want|.
+#[test]
+fn winograd_matches_the_reference() {
+    let mut rng = Rng(0x2545f4914f6cdd1d);
+    let mut checked = 0;
+    while checked < 300 {
+        let dims = rng.range(1, 2);
+        let groups = rng.range(1, 3);
+        let cin = groups * rng.range(1, 12);
+        let cout = groups * rng.range(1, 12);
+        let mut params = ConvParams::new(dims);
+        params.groups = groups;
+        params.padding_mode = MODES[rng.range(0, 4)];
+        params.flip = rng.range(0, 1) == 1;
+        let mut input_shape = vec![rng.range(1, 2), cin];
+        let mut weight_shape = vec![cout, cin / groups];
+        for a in 0..dims {
+            input_shape.push(rng.range(3, 23));
+            weight_shape.push(3);
+            params.dilation[a] = rng.range(1, 3);
+            params.pad_before[a] = rng.range(0, 3);
+            params.pad_after[a] = rng.range(0, 3);
+        }
+        let input: Vec<f32> = (0..input_shape.iter().product()).map(|_| rng.float()).collect();
+        let weight: Vec<f32> = (0..weight_shape.iter().product()).map(|_| rng.float()).collect();
+        let bias: Option<Vec<f32>> = (rng.range(0, 1) == 1).then(|| (0..cout).map(|_| rng.float()).collect());
+        let (got, _) = match conv_forward(&input, &input_shape, &weight, &weight_shape, bias.as_deref(), &params, Algorithm::Winograd) {
+            Ok(result) => result,
+            // Invalid combinations (kernel too large, reflect pad too wide); never UNSUPPORTED.
+            Err(e) => {
+                assert_ne!(e.code, ErrorCode::Unsupported, "{}", e.message);
+                continue;
+            }
+        };
+        let want = conv_reference(&input, &input_shape, &weight, &weight_shape, bias.as_deref(), &params);
+        for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (g - w).abs() <= 1e-4 + 1e-3 * w.abs(),
+                "winograd differs at {i}: {g} vs {w}; input {input_shape:?} weight {weight_shape:?} {params:?}"
+            );
         }
         checked += 1;
     }
