@@ -66,5 +66,5 @@ export type { ImageLike, FilteredImage, FilterOptions, Kernel, KernelInput } fro
 export type { DirectionOptions, GradientDirection, EmbossDirection } from './api/image-filters.js';
 export type { ConvGradients, PoolGradients, DeformConvGradients, SeparableConvGradients, SepFilterGradients } from './api/backward.js';
 export { convOutputShape, outputSize, transposeOutputSize, paramCount, macs, flops, receptiveField, type ReceptiveFieldLayer } from './api/shapes.js';
-export { init, backendInfo, type InitOptions, type BackendInfo } from './runtime.js';
+export { init, backendInfo, clearCache, type InitOptions, type BackendInfo } from './runtime.js';
 export { createPool, type Pool, type CreatePoolOptions, type PoolCallOptions, type PoolStats } from './pool/pool.js';

@@ -90,6 +90,12 @@ export function backendInfo(): BackendInfo {
   return { backend: backend.kind, threads: 1, version: VERSION, relaxedSimd: wasmBuild === 'relaxed', ...(backend.memoryBytes && { memoryBytes: backend.memoryBytes() }) };
 }
 
+/** Frees the prepared convolution kernels (packed or transformed weights) the wasm backend keeps for
+ * calls that reuse a weight. The cache is bounded on its own; this returns its memory at once. */
+export function clearCache(): void {
+  wasmBackend?.clearCache?.();
+}
+
 /** The backend for a call: the one asked for, or what `init()` picked. */
 export function resolveBackend(op: string, requested: BackendName | undefined): Backend {
   if (requested === 'js') return jsBackend;

@@ -9,7 +9,7 @@ import { filterBandSteps, identityRows } from '../ts/api/image-filters.js';
 import { ConvkitError } from '../ts/api/errors.js';
 import { importNode, isNode } from '../ts/env.js';
 import type { WorkerApi, WorkerResult } from '../ts/pool/protocol.js';
-import { backendInfo, init, resolveBackend } from '../ts/runtime.js';
+import { backendInfo, clearCache, init, resolveBackend } from '../ts/runtime.js';
 
 const api: WorkerApi = {
   async init(opts) {
@@ -30,6 +30,7 @@ const api: WorkerApi = {
       (image) => [image.data.buffer],
     );
   },
+  clearCache,
 };
 
 /** A result tagged ok (its buffers moved to the caller) or failed with the error's code. */

@@ -25,6 +25,8 @@ export interface Backend {
   readonly kind: BackendKind;
   /** Wasm backends: the current size of the linear memory in bytes (it grows, never shrinks). */
   memoryBytes?(): number;
+  /** Wasm backends: frees the prepared convolution kernels kept for reuse. */
+  clearCache?(): void;
   conv(problem: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array;
   convTranspose(problem: ConvTransposeProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array;
   pool(problem: PoolProblem, input: Float32Array): PoolOutput;

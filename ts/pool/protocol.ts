@@ -22,4 +22,6 @@ export interface WorkerApi {
   ): WorkerResult<ResultArrays>;
   /** Filters a band of image rows (`filterBand` in image-filters.ts). */
   filter(band: ImageLike, plan: FilterPlan, firstRow: number): WorkerResult<FilteredImage>;
+  /** Frees the worker's prepared convolution kernels (`clearCache` in runtime.ts). */
+  clearCache(): void;
 }

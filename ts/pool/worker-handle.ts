@@ -22,6 +22,7 @@ export class WorkerHandle {
   readonly init: Comlink.Remote<WorkerApi>['init'];
   readonly run: Comlink.Remote<WorkerApi>['run'];
   readonly filter: Comlink.Remote<WorkerApi>['filter'];
+  readonly clearCache: Comlink.Remote<WorkerApi>['clearCache'];
   /** The piece the thread was running when it crashed: the oldest one sent and not settled
    * (a worker runs calls in the order they arrive). Undefined when we ended the thread. */
   crashedOn: object | undefined;
@@ -40,6 +41,7 @@ export class WorkerHandle {
     this.init = remote.init;
     this.run = remote.run;
     this.filter = remote.filter;
+    this.clearCache = remote.clearCache;
     this.failure = new Promise<never>((_, reject) => (this.fail = reject));
     this.failure.catch(() => {}); // observed by calls that race against it
   }

@@ -1,11 +1,9 @@
 //! Convolution executors. All pad the image once with the shared padding mechanism and then run
 //! a "valid" convolution over the padded copy; they differ only in the loop around the kernel.
 
-use std::borrow::Cow;
-
 use crate::error::ConvError;
 use crate::geometry::{ConvGeometry, ConvParams};
-use crate::gemm::{gemm_packed, pack_a, pack_b_gathered};
+use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, MR};
 use crate::padding::pad_image;
 use crate::plan::{plan_conv, Algorithm, ConvPlan};
 use crate::simd::{F32x4, LANES};
@@ -38,45 +36,83 @@ pub fn conv_forward(
     }
     let plan = plan_conv(&g, algorithm)?;
     let mut output = vec![0.0; g.output_len()];
-    execute(&g, &plan, input, weight, bias, &mut output);
+    ConvOperator::new(&g, plan, weight).run(input, bias, &mut output);
     Ok((output, g.output_shape()))
 }
 
 /// Runs `plan` for a validated geometry; `output` has `g.output_len()` elements.
-pub fn execute(
-    g: &ConvGeometry,
-    plan: &ConvPlan,
-    input: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
-    output: &mut [f32],
-) {
-    let weight = if g.flip { Cow::Owned(flip_kernels(weight, g.kernel_volume())) } else { Cow::Borrowed(weight) };
-    let image_len = g.in_channels * g.in_plane();
-    let out_image_len = g.out_channels * g.out_plane();
-    let mut padded = Vec::new();
-    let mut scratch = Scratch::default();
-    let winograd_weights = match plan {
-        ConvPlan::Winograd { tile, .. } => Some(WinogradWeights::new(g, *tile, &weight)),
-        _ => None,
-    };
-    for n in 0..g.batch {
-        pad_image(
-            &input[n * image_len..(n + 1) * image_len],
-            g.in_channels,
-            g.in_size,
-            g.pad_before,
-            g.pad_after,
-            g.padding_mode,
-            &mut padded,
-        );
-        let out = &mut output[n * out_image_len..(n + 1) * out_image_len];
-        match plan {
-            ConvPlan::Direct => direct(g, &padded, &weight, bias, out),
-            ConvPlan::Im2col { column_block } => im2col_gemm(g, *column_block, &padded, &weight, bias, out, &mut scratch),
-            ConvPlan::Winograd { tile_block, .. } => {
-                let transformed = winograd_weights.as_ref().expect("transformed above for this plan");
-                winograd(g, *tile_block, &padded, transformed, bias, out, &mut scratch.winograd)
+pub fn execute(g: &ConvGeometry, plan: &ConvPlan, input: &[f32], weight: &[f32], bias: Option<&[f32]>, output: &mut [f32]) {
+    ConvOperator::new(g, plan.clone(), weight).run(input, bias, output);
+}
+
+/// A convolution prepared once for one geometry and one weight: the plan, the weights in the form
+/// its executor reads (packed GEMM panels, Winograd transforms, ...) and scratch buffers, all
+/// reused by every `run` (any batch size). Callers cache operators by weight to skip the preparation.
+pub struct ConvOperator {
+    g: ConvGeometry,
+    plan: ConvPlan,
+    weights: PreparedWeights,
+    padded: Vec<f32>,
+    scratch: Scratch,
+}
+
+enum PreparedWeights {
+    /// The direct loops read the weights as they are (flipped when the call flips).
+    Plain(Vec<f32>),
+    /// im2col: each group's `[Cout/g x Cin/g*taps]` matrix in `pack_a`'s layout, one after another.
+    Packed(Vec<f32>),
+    Winograd(WinogradWeights),
+}
+
+impl ConvOperator {
+    /// `weight` has `g.weight_len()` elements (validated by the caller).
+    pub fn new(g: &ConvGeometry, plan: ConvPlan, weight: &[f32]) -> Self {
+        let weight = if g.flip { flip_kernels(weight, g.kernel_volume()) } else { weight.to_vec() };
+        let weights = match &plan {
+            ConvPlan::Direct => PreparedWeights::Plain(weight),
+            ConvPlan::Im2col { .. } => {
+                let (cout_g, k) = (g.out_channels_per_group(), g.in_channels_per_group() * g.kernel_volume());
+                let (mut all, mut group_panels) = (Vec::new(), Vec::new());
+                for group in weight.chunks_exact(cout_g * k) {
+                    pack_a(group, cout_g, k, k, &mut group_panels);
+                    all.extend_from_slice(&group_panels);
+                }
+                PreparedWeights::Packed(all)
+            }
+            ConvPlan::Winograd { tile, .. } => PreparedWeights::Winograd(WinogradWeights::new(g, *tile, &weight)),
+        };
+        ConvOperator { g: g.clone(), plan, weights, padded: Vec::new(), scratch: Scratch::default() }
+    }
+
+    pub fn plan(&self) -> &ConvPlan {
+        &self.plan
+    }
+
+    /// Bytes the operator keeps between runs (prepared weights and scratch).
+    pub fn retained_bytes(&self) -> usize {
+        let weights = match &self.weights {
+            PreparedWeights::Plain(w) | PreparedWeights::Packed(w) => w.len(),
+            PreparedWeights::Winograd(w) => w.len(),
+        };
+        (weights + self.padded.capacity() + self.scratch.len()) * std::mem::size_of::<f32>()
+    }
+
+    /// Convolves `input` (any whole number of images of the prepared size) into `output`.
+    pub fn run(&mut self, input: &[f32], bias: Option<&[f32]>, output: &mut [f32]) {
+        let g = &self.g;
+        let image_len = g.in_channels * g.in_plane();
+        let out_image_len = g.out_channels * g.out_plane();
+        for (image, out) in input.chunks_exact(image_len).zip(output.chunks_exact_mut(out_image_len)) {
+            pad_image(image, g.in_channels, g.in_size, g.pad_before, g.pad_after, g.padding_mode, &mut self.padded);
+            match (&self.plan, &self.weights) {
+                (ConvPlan::Direct, PreparedWeights::Plain(w)) => direct(g, &self.padded, w, bias, out),
+                (ConvPlan::Im2col { column_block }, PreparedWeights::Packed(w)) => {
+                    im2col_gemm(g, *column_block, &self.padded, w, bias, out, &mut self.scratch)
+                }
+                (ConvPlan::Winograd { tile_block, .. }, PreparedWeights::Winograd(w)) => {
+                    winograd(g, *tile_block, &self.padded, w, bias, out, &mut self.scratch.winograd)
+                }
+                _ => unreachable!("weights are prepared for the plan"),
             }
         }
     }
@@ -170,16 +206,21 @@ pub(crate) fn im2col_offsets(g: &ConvGeometry) -> (Vec<usize>, Vec<usize>) {
 
 #[derive(Default)]
 struct Scratch {
-    a_packed: Vec<f32>,
     b_packed: Vec<f32>,
     winograd: WinogradScratch,
+}
+
+impl Scratch {
+    fn len(&self) -> usize {
+        self.b_packed.capacity() + self.winograd.len()
+    }
 }
 
 fn im2col_gemm(
     g: &ConvGeometry,
     column_block: usize,
     padded: &[f32],
-    weight: &[f32],
+    packed_weight: &[f32],
     bias: Option<&[f32]>,
     out: &mut [f32],
     scratch: &mut Scratch,
@@ -191,13 +232,14 @@ fn im2col_gemm(
     let out_plane = g.out_plane();
     for group in 0..g.groups {
         let src = &padded[group * cin_g * padded_plane..(group + 1) * cin_g * padded_plane];
-        pack_a(&weight[group * cout_g * k..(group + 1) * cout_g * k], cout_g, k, k, &mut scratch.a_packed);
+        let panels = cout_g.div_ceil(MR) * MR * k;
+        let a_packed = &packed_weight[group * panels..(group + 1) * panels];
         let group_bias = bias.map(|b| &b[group * cout_g..(group + 1) * cout_g]);
         let out_g = &mut out[group * cout_g * out_plane..(group + 1) * cout_g * out_plane];
         for p0 in (0..out_plane).step_by(column_block) {
             let cols = column_block.min(out_plane - p0);
             pack_b_gathered(src, &row_offsets, &column_offsets[p0..p0 + cols], &mut scratch.b_packed);
-            gemm_packed(cout_g, cols, k, &scratch.a_packed, &scratch.b_packed, group_bias, &mut out_g[p0..], out_plane);
+            gemm_packed(cout_g, cols, k, a_packed, &scratch.b_packed, group_bias, &mut out_g[p0..], out_plane);
         }
     }
 }

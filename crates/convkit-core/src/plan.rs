@@ -47,6 +47,17 @@ pub enum ConvPlan {
     Winograd { tile: WinogradTile, tile_block: usize },
 }
 
+impl ConvPlan {
+    /// The executor's name, as reported to callers.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ConvPlan::Direct => "direct",
+            ConvPlan::Im2col { .. } => "im2col",
+            ConvPlan::Winograd { .. } => "winograd",
+        }
+    }
+}
+
 /// Outputs per tile and transformed axis: F(2,3) (F(2x2,3x3) in 2-D) is the more accurate, F(4,3)
 /// (F(4x4,3x3)) does fewer multiplications (4x fewer than direct in 2-D, against 2.25x).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

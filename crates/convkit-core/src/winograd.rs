@@ -184,6 +184,11 @@ impl WinogradWeights {
         WinogradWeights { tile, positions, matrix_len, packed }
     }
 
+    /// Floats held.
+    pub fn len(&self) -> usize {
+        self.packed.len()
+    }
+
     fn matrix(&self, group: usize, position: usize) -> &[f32] {
         &self.packed[(group * self.positions + position) * self.matrix_len..][..self.matrix_len]
     }
@@ -233,6 +238,13 @@ fn tile_list<H: Axis, W: Axis>(g: &ConvGeometry) -> Vec<Tile> {
 pub struct WinogradScratch {
     transformed: Vec<f32>,
     products: Vec<f32>,
+}
+
+impl WinogradScratch {
+    /// Floats held.
+    pub fn len(&self) -> usize {
+        self.transformed.capacity() + self.products.capacity()
+    }
 }
 
 /// Runs a Winograd convolution of one padded image (`[Cin, PH, PW]`) into `out` (`[Cout, OH, OW]`),

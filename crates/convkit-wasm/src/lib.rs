@@ -6,7 +6,8 @@ use convkit_core::backward::{check_grad_output, conv_backward, conv_transpose_ba
 use convkit_core::deform::{deform_conv_backward, deform_conv_forward, DeformGeometry, DeformGradients, DeformParams};
 use convkit_core::pool::{pool_backward, pool_forward, PoolGeometry, PoolKind, PoolParams};
 use convkit_core::transpose::{conv_transpose_forward, TransposeGeometry, TransposeParams};
-use convkit_core::{conv_forward, Algorithm, ConvError, ConvGeometry, ConvParams, PaddingMode};
+use convkit_core::conv::ConvOperator;
+use convkit_core::{plan_conv, Algorithm, ConvError, ConvGeometry, ConvParams, PaddingMode};
 use wasm_bindgen::prelude::*;
 
 fn to_js(e: ConvError) -> JsError {
@@ -29,39 +30,68 @@ pub fn relaxed_simd_enabled() -> bool {
     convkit_core::simd::IS_RELAXED
 }
 
-/// N-d convolution over channels-first data; returns the flat output (its shape is known to the
-/// caller, which validated the same problem).
+/// An N-d convolution prepared for one weight and one input size (channels-first): the plan and the
+/// weights in its executor's form, kept in wasm memory so repeated calls skip the preparation. The
+/// TypeScript side caches these by weight and frees them.
 #[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
-pub fn conv(
-    input: &[f32],
-    input_shape: &[u32],
-    weight: &[f32],
-    weight_shape: &[u32],
-    bias: Option<Vec<f32>>,
-    stride: &[u32],
-    dilation: &[u32],
-    pad_before: &[u32],
-    pad_after: &[u32],
-    padding_mode: u8,
-    groups: u32,
-    flip: bool,
-    algorithm: u8,
-) -> Result<Vec<f32>, JsError> {
-    let algorithm = Algorithm::from_code(algorithm)
-        .ok_or_else(|| to_js(ConvError::invalid(format!("unknown algorithm code {algorithm}"))))?;
-    let params = conv_params(stride, dilation, pad_before, pad_after, padding_mode, groups, flip)?;
-    conv_forward(
-        input,
-        &sizes(input_shape),
-        weight,
-        &sizes(weight_shape),
-        bias.as_deref(),
-        &params,
-        algorithm,
-    )
-    .map(|(out, _)| out)
-    .map_err(to_js)
+pub struct ConvKernel {
+    operator: ConvOperator,
+    geometry: ConvGeometry,
+}
+
+#[wasm_bindgen]
+impl ConvKernel {
+    /// Validates the problem (`input_shape` with any batch) and prepares the weights.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        input_shape: &[u32],
+        weight: &[f32],
+        weight_shape: &[u32],
+        has_bias: bool,
+        stride: &[u32],
+        dilation: &[u32],
+        pad_before: &[u32],
+        pad_after: &[u32],
+        padding_mode: u8,
+        groups: u32,
+        flip: bool,
+        algorithm: u8,
+    ) -> Result<ConvKernel, JsError> {
+        let algorithm = Algorithm::from_code(algorithm)
+            .ok_or_else(|| to_js(ConvError::invalid(format!("unknown algorithm code {algorithm}"))))?;
+        let params = conv_params(stride, dilation, pad_before, pad_after, padding_mode, groups, flip)?;
+        let bias_len = has_bias.then(|| weight_shape.first().copied().unwrap_or(0) as usize);
+        let geometry = ConvGeometry::new(&sizes(input_shape), &sizes(weight_shape), bias_len, &params).map_err(to_js)?;
+        check_lengths(&[("weight", weight.len(), geometry.weight_len())])?;
+        let plan = plan_conv(&geometry, algorithm).map_err(to_js)?;
+        Ok(ConvKernel { operator: ConvOperator::new(&geometry, plan, weight), geometry })
+    }
+
+    /// Convolves a batch of `batch` images; returns the flat output.
+    pub fn run(&mut self, input: &[f32], batch: u32, bias: Option<Vec<f32>>) -> Result<Vec<f32>, JsError> {
+        let g = &self.geometry;
+        let batch = batch as usize;
+        check_lengths(&[("input", input.len(), batch * g.in_channels * g.in_plane())])?;
+        if bias.as_ref().is_some_and(|b| b.len() != g.out_channels) {
+            return Err(to_js(ConvError::shape(format!("bias must have {} elements", g.out_channels))));
+        }
+        let mut output = vec![0.0; batch * g.out_channels * g.out_plane()];
+        self.operator.run(input, bias.as_deref(), &mut output);
+        Ok(output)
+    }
+
+    /// Bytes this kernel keeps in wasm memory between runs.
+    #[wasm_bindgen(js_name = retainedBytes)]
+    pub fn retained_bytes(&self) -> usize {
+        self.operator.retained_bytes()
+    }
+
+    /// The executor the planner chose (e.g. "im2col", "winograd").
+    #[wasm_bindgen(getter)]
+    pub fn executor(&self) -> String {
+        self.operator.plan().name().to_string()
+    }
 }
 
 fn conv_params(

@@ -7,6 +7,7 @@ import * as scalarGlue from '../../../build/wasm/scalar/convkit_wasm.js';
 import { ConvkitError } from '../../api/errors.js';
 import { ALGORITHMS, PADDING_MODES, type ConvProblem, type ConvTransposeProblem, type DeformConvProblem, type PoolProblem } from '../../api/problem.js';
 import type { Backend, Gradients } from '../backend.js';
+import { KernelCache } from './kernel-cache.js';
 
 export const WASM_FILES = { relaxed: 'convkit-relaxed.wasm', simd: 'convkit-simd.wasm', scalar: 'convkit-scalar.wasm' } as const;
 
@@ -87,18 +88,30 @@ const deformOptions = (p: DeformConvProblem) => [u32(p.stride), u32(p.padding), 
 const poolOptions = (p: PoolProblem) =>
   [POOL_KINDS.indexOf(p.kind), u32(p.kernel), u32(p.stride), u32(p.padding), u32(p.dilation), p.ceilMode, p.countIncludePad, p.divisorOverride] as const;
 
+/** What a prepared conv kernel depends on: the problem without its batch (and without the cache key). */
+function convSignature({ inputShape, outputShape, weightKey: _, ...rest }: ConvProblem): string {
+  return JSON.stringify([inputShape.slice(1), outputShape.slice(1), rest]);
+}
+
 export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): Promise<Backend> {
   const glue = GLUES[build];
   const exports = await glue.default({ module_or_path: bytes });
   if (glue.simdEnabled() !== (build !== 'scalar') || glue.relaxedSimdEnabled() !== (build === 'relaxed')) {
     throw new ConvkitError('UNSUPPORTED', `the ${build} wasm file holds another build`);
   }
+  const kernels = new KernelCache<InstanceType<typeof glue.ConvKernel>>();
   return {
     kind: build === 'scalar' ? 'wasm' : 'wasm-simd',
     memoryBytes: () => exports.memory.buffer.byteLength,
     conv(p, input, weight, bias) {
-      return guarded(() => glue.conv(input, u32(p.inputShape), weight, u32(p.weightShape), bias, ...convOptions(p), ALGORITHMS.indexOf(p.algorithm)));
+      return guarded(() => {
+        const kernel = kernels.get(weight, p.weightKey, convSignature(p), () =>
+          new glue.ConvKernel(u32(p.inputShape), weight, u32(p.weightShape), p.hasBias, ...convOptions(p), ALGORITHMS.indexOf(p.algorithm)),
+        );
+        return kernel.run(input, p.inputShape[0], bias);
+      });
     },
+    clearCache: () => kernels.clear(),
     convTranspose(p, input, weight, bias) {
       return guarded(() => glue.convTranspose(input, u32(p.inputShape), weight, u32(p.weightShape), bias, ...transposeOptions(p)));
     },
