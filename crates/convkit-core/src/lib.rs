@@ -7,6 +7,7 @@ pub mod backward;
 pub mod conv;
 pub mod deform;
 pub mod error;
+pub mod fft;
 pub mod gemm;
 pub mod geometry;
 pub mod padding;

@@ -39,6 +39,14 @@ mod imp {
         pub fn add(self, o: Self) -> Self {
             F32x4(f32x4_add(self.0, o.0))
         }
+        #[inline(always)]
+        pub fn sub(self, o: Self) -> Self {
+            F32x4(f32x4_sub(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn mul(self, o: Self) -> Self {
+            F32x4(f32x4_mul(self.0, o.0))
+        }
         /// `self + a * b` (two instructions: SIMD128 has no fused multiply-add).
         #[inline(always)]
         pub fn mul_add(self, a: Self, b: Self) -> Self {
@@ -74,6 +82,14 @@ mod imp {
             F32x4(std::array::from_fn(|i| self.0[i] + o.0[i]))
         }
         #[inline(always)]
+        pub fn sub(self, o: Self) -> Self {
+            F32x4(std::array::from_fn(|i| self.0[i] - o.0[i]))
+        }
+        #[inline(always)]
+        pub fn mul(self, o: Self) -> Self {
+            F32x4(std::array::from_fn(|i| self.0[i] * o.0[i]))
+        }
+        #[inline(always)]
         pub fn mul_add(self, a: Self, b: Self) -> Self {
             F32x4(std::array::from_fn(|i| self.0[i] + a.0[i] * b.0[i]))
         }
@@ -96,5 +112,7 @@ mod tests {
         let mut out = [0.0; 4];
         F32x4::splat(1.0).mul_add(a, b).add(F32x4::zero()).store(&mut out);
         assert_eq!(out, [1.5, 2.0, 7.0, -3.0]);
+        a.sub(b).mul(b).store(&mut out);
+        assert_eq!(out, [0.25, 0.75, 2.0, -5.0]);
     }
 }
