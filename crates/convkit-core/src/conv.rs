@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use crate::error::ConvError;
+use crate::fft_conv::{fft_conv, FftWeights};
 use crate::geometry::{ConvGeometry, ConvParams};
 use crate::gemm::{gemm_packed, pack_a, pack_b_gathered};
 use crate::padding::pad_image;
@@ -55,6 +56,10 @@ pub fn execute(
     let out_image_len = g.out_channels * g.out_plane();
     let mut padded = Vec::new();
     let mut scratch = Scratch::default();
+    let fft_weights = match plan {
+        ConvPlan::Fft { tile } => Some(FftWeights::new(g, *tile, &weight)),
+        _ => None,
+    };
     for n in 0..g.batch {
         pad_image(
             &input[n * image_len..(n + 1) * image_len],
@@ -69,6 +74,7 @@ pub fn execute(
         match plan {
             ConvPlan::Direct => direct(g, &padded, &weight, bias, out),
             ConvPlan::Im2col { column_block } => im2col_gemm(g, *column_block, &padded, &weight, bias, out, &mut scratch),
+            ConvPlan::Fft { .. } => fft_conv(g, fft_weights.as_ref().unwrap(), &padded, bias, out),
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::error::ConvError;
 use crate::geometry::ConvGeometry;
 use crate::gemm::NR;
+use crate::simd::LANES;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Algorithm {
@@ -42,6 +43,8 @@ pub enum ConvPlan {
     Direct,
     /// im2col packed straight into GEMM panels, `column_block` output positions at a time.
     Im2col { column_block: usize },
+    /// Overlap-save FFT over `tile` (rows, columns) windows of each padded plane.
+    Fft { tile: [usize; 2] },
 }
 
 /// Bytes of packed im2col columns kept live at once: sized to sit in L2 next to the weights.
@@ -59,13 +62,57 @@ pub fn plan_conv(g: &ConvGeometry, requested: Algorithm) -> Result<ConvPlan, Con
         Algorithm::Im2col => Ok(im2col()),
         // GEMM needs a few output channels per group to fill its 4-row tiles; with fewer (e.g.
         // depthwise) the direct loops do less wasted work.
+        Algorithm::Auto if fft_wins(g) => Ok(ConvPlan::Fft { tile: fft_tile(g) }),
         Algorithm::Auto if g.out_channels_per_group() >= 4 => Ok(im2col()),
         Algorithm::Auto => Ok(ConvPlan::Direct),
-        Algorithm::Winograd | Algorithm::Fft => Err(ConvError::unsupported(format!(
+        Algorithm::Fft if g.stride != [1; 3] => Err(ConvError::unsupported(format!(
+            "algorithm 'fft' needs stride 1 (got {:?}): a strided output keeps only a fraction of \
+             the positions the transform computes; use 'auto', 'direct' or 'im2col'",
+            &g.stride[3 - g.spatial_dims..]
+        ))),
+        Algorithm::Fft => Ok(ConvPlan::Fft { tile: fft_tile(g) }),
+        Algorithm::Winograd => Err(ConvError::unsupported(format!(
             "algorithm '{}' is not implemented yet; use 'auto', 'direct' or 'im2col'",
             requested.name()
         ))),
     }
+}
+
+/// Auto takes FFT for large kernels on few channels: per output it costs a few transforms
+/// (O(log tile)) instead of one MAC per tap, but it pays per channel for every transform.
+fn fft_wins(g: &ConvGeometry) -> bool {
+    g.stride == [1; 3] && g.kernel[1] * g.kernel[2] >= 81 && g.in_channels_per_group() <= 4
+}
+
+/// Overlap-save tile (rows, columns): the powers of two (at least the kernel's extent; rows >= 2 and
+/// columns >= one vector for the transform's layout) that minimize the modeled work of the whole
+/// plane: per tile, a transform per input plane and output channel (`n log n`) plus the spectral
+/// multiply-accumulates.
+pub fn fft_tile(g: &ConvGeometry) -> [usize; 2] {
+    let extent = |a: usize| g.dilation[a] * (g.kernel[a] - 1) + 1;
+    let candidates = |a: usize, min: usize| {
+        let first = extent(a).max(min).next_power_of_two();
+        // Past the first size that covers the whole axis in one tile, larger tiles only add work.
+        let cover = (g.out_size[a] + extent(a) - 1).next_power_of_two().max(first);
+        (first.trailing_zeros()..=cover.trailing_zeros().min(first.trailing_zeros().max(10))).map(|p| 1usize << p)
+    };
+    let transforms = (g.in_channels_per_group() * g.kernel[0] + g.out_channels_per_group()) as f64;
+    let products = (g.in_channels_per_group() * g.kernel[0] * g.out_channels_per_group()) as f64;
+    let cost = |th: usize, tw: usize| {
+        let tiles = g.out_size[1].div_ceil(th - extent(1) + 1) * g.out_size[2].div_ceil(tw - extent(2) + 1);
+        let area = (th * tw) as f64;
+        tiles as f64 * area * (transforms * area.log2() + 2.0 * products)
+    };
+    let mut best = (f64::INFINITY, [0, 0]);
+    for th in candidates(1, 2) {
+        for tw in candidates(2, LANES) {
+            let c = cost(th, tw);
+            if c < best.0 {
+                best = (c, [th, tw]);
+            }
+        }
+    }
+    best.1
 }
 
 #[cfg(test)]
@@ -86,6 +133,28 @@ mod tests {
         let depthwise = geometry(&[1, 32, 56, 56], &[32, 1, 3, 3], 32);
         assert_eq!(plan_conv(&depthwise, Algorithm::Auto).unwrap(), ConvPlan::Direct);
         assert!(plan_conv(&dense, Algorithm::Winograd).is_err());
+        let large = geometry(&[1, 1, 512, 512], &[1, 1, 15, 15], 1);
+        assert!(matches!(plan_conv(&large, Algorithm::Auto).unwrap(), ConvPlan::Fft { .. }));
+        let small = geometry(&[1, 1, 512, 512], &[1, 1, 3, 3], 1);
+        assert_eq!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+    }
+
+    #[test]
+    fn fft_tiles_cover_the_kernel_and_strides_are_refused() {
+        let s10 = geometry(&[1, 1, 1038, 1038], &[1, 1, 15, 15], 1);
+        let ConvPlan::Fft { tile: [th, tw] } = plan_conv(&s10, Algorithm::Fft).unwrap() else { panic!() };
+        assert!(th.is_power_of_two() && tw.is_power_of_two() && th >= 15 && tw >= 15 && th < 1024, "{th}x{tw}");
+        let line = geometry(&[1, 1, 300], &[1, 1, 31], 1);
+        assert_eq!(fft_tile(&line)[0], 2, "a 1-D call needs no taller tile");
+        let tiny = geometry(&[1, 1, 5, 5], &[1, 1, 3, 3], 1);
+        // Never past the first size that holds the whole plane in one tile.
+        assert!(fft_tile(&tiny).iter().all(|&t| (4..=8).contains(&t)), "{:?}", fft_tile(&tiny));
+        let mut p = ConvParams::new(2);
+        p.stride = vec![2, 2];
+        let strided = ConvGeometry::new(&[1, 1, 32, 32], &[1, 1, 9, 9], None, &p).unwrap();
+        let e = plan_conv(&strided, Algorithm::Fft).unwrap_err();
+        assert!(e.message.contains("stride 1") && e.message.contains("[2, 2]"), "{}", e.message);
+        assert!(!matches!(plan_conv(&strided, Algorithm::Auto).unwrap(), ConvPlan::Fft { .. }));
     }
 
     #[test]
