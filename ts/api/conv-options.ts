@@ -155,7 +155,7 @@ export function normalizeConv(op: string, dims: number, x: unknown, w: unknown, 
   }
   const flip = optionalBoolean(op, 'flip', o.flip);
   const algorithm = oneOf<Algorithm>(op, 'algorithm', o.algorithm, ALGORITHMS, 'auto');
-  if (algorithm === 'winograd' || algorithm === 'fft') {
+  if (algorithm === 'winograd') {
     throw unsupported(`${op}: algorithm '${algorithm}' is not available yet; use 'auto', 'direct' or 'im2col'`);
   }
   return {

@@ -83,10 +83,6 @@ impl Fft {
         Fft { n, tw_re, tw_im }
     }
 
-    pub fn len(&self) -> usize {
-        self.n
-    }
-
     /// Transforms each column of the `n x width` block matrix at the start of `data` (`width` a
     /// multiple of `LANES`); `inverse` uses conjugate twiddles and does not divide by `n`.
     pub fn process(&self, data: &mut [f32], width: usize, inverse: bool) {
