@@ -141,33 +141,43 @@ impl Fft {
     fn radix4_pass<const INV: bool>(&self, data: &mut [f32], row: usize, h: usize) {
         let n = self.n;
         for start in (0..n).step_by(4 * h) {
-            for j in 0..h {
+            // j = 0 has unit twiddles (all of the first pass): skip its multiplications.
+            radix4_rows::<INV, true>(four_rows(data, row, start, h), self.twiddle::<INV>(0), self.twiddle::<INV>(0));
+            for j in 1..h {
                 let w1 = self.twiddle::<INV>(j * n / (2 * h));
                 let w2 = self.twiddle::<INV>(j * n / (4 * h));
-                let [r0, r1, r2, r3] = four_rows(data, row, start + j, h);
-                let blocks = r0
-                    .chunks_exact_mut(BLOCK)
-                    .zip(r1.chunks_exact_mut(BLOCK))
-                    .zip(r2.chunks_exact_mut(BLOCK))
-                    .zip(r3.chunks_exact_mut(BLOCK));
-                for (((b0, b1), b2), b3) in blocks {
-                    let t1 = C4::load(b1).mul(w1);
-                    let t3 = C4::load(b3).mul(w1);
-                    let (x0, x2) = (C4::load(b0), C4::load(b2));
-                    let (y0, y1, y2, y3) = (x0.add(t1), x0.sub(t1), x2.add(t3), x2.sub(t3));
-                    let u = y2.mul(w2);
-                    // The span-2h twiddle of the odd pair is w2 times -i (forward) or +i (inverse).
-                    let v = y3.mul(w2);
-                    let plus = C4 { re: y1.re.add(v.im), im: y1.im.sub(v.re) };
-                    let minus = C4 { re: y1.re.sub(v.im), im: y1.im.add(v.re) };
-                    let (z1, z3) = if INV { (minus, plus) } else { (plus, minus) };
-                    y0.add(u).store(b0);
-                    z1.store(b1);
-                    y0.sub(u).store(b2);
-                    z3.store(b3);
-                }
+                radix4_rows::<INV, false>(four_rows(data, row, start + j, h), w1, w2);
             }
         }
+    }
+}
+
+/// One radix-4 butterfly (two fused radix-2 stages) on every block of four rows; `UNIT` says both
+/// twiddles are 1.
+#[inline(always)]
+fn radix4_rows<const INV: bool, const UNIT: bool>(rows: [&mut [f32]; 4], w1: (F32x4, F32x4), w2: (F32x4, F32x4)) {
+    let [r0, r1, r2, r3] = rows;
+    let twiddle = |x: C4, w| if UNIT { x } else { x.mul(w) };
+    let blocks = r0
+        .chunks_exact_mut(BLOCK)
+        .zip(r1.chunks_exact_mut(BLOCK))
+        .zip(r2.chunks_exact_mut(BLOCK))
+        .zip(r3.chunks_exact_mut(BLOCK));
+    for (((b0, b1), b2), b3) in blocks {
+        let t1 = twiddle(C4::load(b1), w1);
+        let t3 = twiddle(C4::load(b3), w1);
+        let (x0, x2) = (C4::load(b0), C4::load(b2));
+        let (y0, y1, y2, y3) = (x0.add(t1), x0.sub(t1), x2.add(t3), x2.sub(t3));
+        let u = twiddle(y2, w2);
+        // The span-2h twiddle of the odd pair is w2 times -i (forward) or +i (inverse).
+        let v = twiddle(y3, w2);
+        let plus = C4 { re: y1.re.add(v.im), im: y1.im.sub(v.re) };
+        let minus = C4 { re: y1.re.sub(v.im), im: y1.im.add(v.re) };
+        let (z1, z3) = if INV { (minus, plus) } else { (plus, minus) };
+        y0.add(u).store(b0);
+        z1.store(b1);
+        y0.sub(u).store(b2);
+        z3.store(b3);
     }
 }
 
@@ -290,18 +300,40 @@ impl RealFft2 {
     }
 
     /// Copies between the half-spectrum (`rows/2 + 1` rows of `cols`) and its transpose (`cols`
-    /// rows of `lanes`), in the direction `to_spectrum` says.
+    /// rows of `lanes`), in the direction `to_spectrum` says: 4x4 blocks through registers, then
+    /// the leftover rows one element at a time.
     fn transpose(&self, packed: &mut [f32], spectrum: &mut [f32], to_spectrum: bool) {
-        for k in 0..=self.rows / 2 {
-            for c in 0..self.cols {
-                let p = block_index(self.cols, k, c);
-                let s = block_index(self.lanes, c, k);
-                if to_spectrum {
-                    spectrum[s] = packed[p];
-                    spectrum[s + LANES] = packed[p + LANES];
-                } else {
-                    packed[p] = spectrum[s];
-                    packed[p + LANES] = spectrum[s + LANES];
+        let (height, width) = (self.rows / 2 + 1, self.cols);
+        let whole = height / LANES * LANES;
+        for k in (0..whole).step_by(LANES) {
+            for c in (0..width).step_by(LANES) {
+                for part in [0, LANES] {
+                    let p = |i: usize| block_index(width, k + i, c) + part;
+                    let s = |i: usize| block_index(self.lanes, c + i, k) + part;
+                    if to_spectrum {
+                        let t = F32x4::transpose4(std::array::from_fn(|i| F32x4::load(&packed[p(i)..])));
+                        for (i, v) in t.into_iter().enumerate() {
+                            v.store(&mut spectrum[s(i)..]);
+                        }
+                    } else {
+                        let t = F32x4::transpose4(std::array::from_fn(|i| F32x4::load(&spectrum[s(i)..])));
+                        for (i, v) in t.into_iter().enumerate() {
+                            v.store(&mut packed[p(i)..]);
+                        }
+                    }
+                }
+            }
+        }
+        for k in whole..height {
+            for c in 0..width {
+                for part in [0, LANES] {
+                    let p = block_index(width, k, c) + part;
+                    let s = block_index(self.lanes, c, k) + part;
+                    if to_spectrum {
+                        spectrum[s] = packed[p];
+                    } else {
+                        packed[p] = spectrum[s];
+                    }
                 }
             }
         }

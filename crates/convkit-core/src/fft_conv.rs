@@ -72,7 +72,6 @@ pub fn fft_conv(g: &ConvGeometry, weights: &FftWeights, padded: &[f32], bias: Op
         for od in 0..od_n {
             for oy in (0..oh_n).step_by(valid[0]) {
                 for ox in (0..ow_n).step_by(valid[1]) {
-                    acc.fill(0.0);
                     for ci in 0..cin_g {
                         for a in 0..kd {
                             let z = od + a * g.dilation[0];
@@ -81,7 +80,8 @@ pub fn fft_conv(g: &ConvGeometry, weights: &FftWeights, padded: &[f32], bias: Op
                             fft.forward(&mut packed, &mut spectrum);
                             for (co, acc_co) in acc.chunks_exact_mut(spectrum_len).enumerate() {
                                 let kernel = weights.spectrum(((group * cout_g + co) * cin_g + ci) * kd + a);
-                                multiply_accumulate(acc_co, &spectrum, kernel);
+                                // The first product starts the sum: no separate clearing pass.
+                                multiply_accumulate(acc_co, &spectrum, kernel, ci + a > 0);
                             }
                         }
                     }
@@ -141,14 +141,17 @@ fn scatter_row(packed: &[f32], cols: usize, r: usize, dst: &mut [f32], bias: f32
     }
 }
 
-/// `acc += x * k` elementwise over two spectra (complex products).
-fn multiply_accumulate(acc: &mut [f32], x: &[f32], k: &[f32]) {
+/// `acc += x * k` (or `acc = x * k` when not `accumulate`) elementwise over two spectra.
+fn multiply_accumulate(acc: &mut [f32], x: &[f32], k: &[f32], accumulate: bool) {
     for ((a, x), k) in acc.chunks_exact_mut(BLOCK).zip(x.chunks_exact(BLOCK)).zip(k.chunks_exact(BLOCK)) {
         let (xr, xi) = (F32x4::load(&x[..LANES]), F32x4::load(&x[LANES..]));
         let (kr, ki) = (F32x4::load(&k[..LANES]), F32x4::load(&k[LANES..]));
-        let ar = F32x4::load(&a[..LANES]).mul_add(xr, kr).sub(xi.mul(ki));
-        let ai = F32x4::load(&a[LANES..]).mul_add(xr, ki).mul_add(xi, kr);
-        ar.store(&mut a[..LANES]);
-        ai.store(&mut a[LANES..]);
+        let (ar, ai) = if accumulate {
+            (F32x4::load(&a[..LANES]), F32x4::load(&a[LANES..]))
+        } else {
+            (F32x4::zero(), F32x4::zero())
+        };
+        ar.mul_add(xr, kr).sub(xi.mul(ki)).store(&mut a[..LANES]);
+        ai.mul_add(xr, ki).mul_add(xi, kr).store(&mut a[LANES..]);
     }
 }
