@@ -78,16 +78,32 @@ pub fn plan_conv(g: &ConvGeometry, requested: Algorithm) -> Result<ConvPlan, Con
     }
 }
 
-/// Auto takes FFT for large kernels on few channels: per output it costs a few transforms
-/// (O(log tile)) instead of one MAC per tap, but it pays per channel for every transform.
+/// Bytes of kernel spectra Auto lets an FFT plan hold (explicit 'fft' may exceed it with the
+/// smallest tile).
+const FFT_WEIGHTS_BYTES: usize = 64 << 20;
+
+/// Bytes of the kernel spectra of an FFT plan with `tile` (see `fft_conv::FftWeights`).
+fn fft_weights_bytes(g: &ConvGeometry, [th, tw]: [usize; 2]) -> usize {
+    let spectrum = tw * 2 * (th / 2 + 1).div_ceil(LANES) * LANES;
+    g.out_channels * g.in_channels_per_group() * g.kernel[0] * spectrum * std::mem::size_of::<f32>()
+}
+
+/// Auto takes FFT for 2-D kernels of 7x7 taps or more: measured on wasm-SIMD (README) it beats
+/// direct and im2col from there at 1 to 64 channels, since its cost per output grows with
+/// log(tile) instead of with the taps. 1-D calls run on 2-row tiles, which only pay off for long
+/// kernels on several channels, so Auto leaves them to the other executors.
 fn fft_wins(g: &ConvGeometry) -> bool {
-    g.stride == [1; 3] && g.kernel[1] * g.kernel[2] >= 81 && g.in_channels_per_group() <= 4
+    g.stride == [1; 3]
+        && g.kernel[1] > 1
+        && g.kernel[1] * g.kernel[2] >= 49
+        && fft_weights_bytes(g, fft_tile(g)) <= FFT_WEIGHTS_BYTES
 }
 
 /// Overlap-save tile (rows, columns): the powers of two (at least the kernel's extent; rows >= 2 and
 /// columns >= one vector for the transform's layout) that minimize the modeled work of the whole
 /// plane: per tile, a transform per input plane and output channel (`n log n`) plus the spectral
-/// multiply-accumulates.
+/// multiply-accumulates. Tiles whose kernel spectra exceed the memory budget are passed over
+/// unless none fits.
 pub fn fft_tile(g: &ConvGeometry) -> [usize; 2] {
     let extent = |a: usize| g.dilation[a] * (g.kernel[a] - 1) + 1;
     let candidates = |a: usize, min: usize| {
@@ -107,7 +123,8 @@ pub fn fft_tile(g: &ConvGeometry) -> [usize; 2] {
     for th in candidates(1, 2) {
         for tw in candidates(2, LANES) {
             let c = cost(th, tw);
-            if c < best.0 {
+            let fits = fft_weights_bytes(g, [th, tw]) <= FFT_WEIGHTS_BYTES;
+            if c < best.0 && (fits || best.1 == [0, 0]) {
                 best = (c, [th, tw]);
             }
         }
@@ -137,6 +154,11 @@ mod tests {
         assert!(matches!(plan_conv(&large, Algorithm::Auto).unwrap(), ConvPlan::Fft { .. }));
         let small = geometry(&[1, 1, 512, 512], &[1, 1, 3, 3], 1);
         assert_eq!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        let line = geometry(&[1, 1, 4096], &[1, 1, 127], 1);
+        assert_eq!(plan_conv(&line, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        // 1024 x 1024 kernels of 15x15 spectra would need far more than the budget.
+        let wide = geometry(&[1, 1024, 64, 64], &[1024, 1024, 15, 15], 1);
+        assert!(matches!(plan_conv(&wide, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
     }
 
     #[test]
@@ -146,6 +168,8 @@ mod tests {
         assert!(th.is_power_of_two() && tw.is_power_of_two() && th >= 15 && tw >= 15 && th < 1024, "{th}x{tw}");
         let line = geometry(&[1, 1, 300], &[1, 1, 31], 1);
         assert_eq!(fft_tile(&line)[0], 2, "a 1-D call needs no taller tile");
+        let wide = geometry(&[1, 256, 256, 256], &[256, 256, 9, 9], 1);
+        assert_eq!(fft_tile(&wide), [16, 16], "spectra over budget: the smallest tile");
         let tiny = geometry(&[1, 1, 5, 5], &[1, 1, 3, 3], 1);
         // Never past the first size that holds the whole plane in one tile.
         assert!(fft_tile(&tiny).iter().all(|&t| (4..=8).contains(&t)), "{:?}", fft_tile(&tiny));
