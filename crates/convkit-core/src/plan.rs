@@ -88,14 +88,15 @@ fn fft_weights_bytes(g: &ConvGeometry, [th, tw]: [usize; 2]) -> usize {
     g.out_channels * g.in_channels_per_group() * g.kernel[0] * spectrum * std::mem::size_of::<f32>()
 }
 
-/// Auto takes FFT for 2-D kernels of 7x7 taps or more: measured on wasm-SIMD (README) it beats
-/// direct and im2col from there at 1 to 64 channels, since its cost per output grows with
+/// Auto takes FFT for 2-D kernels of at least 7 taps on both axes: measured on wasm-SIMD (README)
+/// it beats direct and im2col from 7x7 at 1 to 64 channels, since its cost per output grows with
 /// log(tile) instead of with the taps. 1-D calls run on 2-row tiles, which only pay off for long
-/// kernels on several channels, so Auto leaves them to the other executors.
+/// kernels on several channels, so Auto leaves them (and skinny 2-D kernels) to the other
+/// executors. FFT rounding depends on where the tiles fall, so a call split into row bands can
+/// differ from the whole call in the last bits.
 fn fft_wins(g: &ConvGeometry) -> bool {
     g.stride == [1; 3]
-        && g.kernel[1] > 1
-        && g.kernel[1] * g.kernel[2] >= 49
+        && g.kernel[1].min(g.kernel[2]) >= 7
         && fft_weights_bytes(g, fft_tile(g)) <= FFT_WEIGHTS_BYTES
 }
 
@@ -156,6 +157,8 @@ mod tests {
         assert_eq!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Direct);
         let line = geometry(&[1, 1, 4096], &[1, 1, 127], 1);
         assert_eq!(plan_conv(&line, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        let skinny = geometry(&[1, 1, 512, 512], &[1, 1, 41, 3], 1);
+        assert_eq!(plan_conv(&skinny, Algorithm::Auto).unwrap(), ConvPlan::Direct);
         // 1024 x 1024 kernels of 15x15 spectra would need far more than the budget.
         let wide = geometry(&[1, 1024, 64, 64], &[1024, 1024, 15, 15], 1);
         assert!(matches!(plan_conv(&wide, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
