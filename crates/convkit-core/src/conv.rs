@@ -57,7 +57,7 @@ pub fn execute(
     let mut padded = Vec::new();
     let mut scratch = Scratch::default();
     let fft_weights = match plan {
-        ConvPlan::Fft { tile } => Some(FftWeights::new(g, *tile, &weight)),
+        ConvPlan::Fft { tile, .. } => Some(FftWeights::new(g, *tile, &weight)),
         _ => None,
     };
     for n in 0..g.batch {
@@ -74,7 +74,7 @@ pub fn execute(
         match plan {
             ConvPlan::Direct => direct(g, &padded, &weight, bias, out),
             ConvPlan::Im2col { column_block } => im2col_gemm(g, *column_block, &padded, &weight, bias, out, &mut scratch),
-            ConvPlan::Fft { .. } => fft_conv(g, fft_weights.as_ref().unwrap(), &padded, bias, out),
+            ConvPlan::Fft { fold, .. } => fft_conv(g, *fold, fft_weights.as_ref().unwrap(), &padded, bias, out),
         }
     }
 }

@@ -55,14 +55,19 @@ impl FftWeights {
 }
 
 /// One image of a stride-1 convolution: `padded` is `[in_channels, padded d, h, w]`, `out` is
-/// `[out_channels, out d, h, w]`.
-pub fn fft_conv(g: &ConvGeometry, weights: &FftWeights, padded: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
+/// `[out_channels, out d, h, w]`. With `fold` (one output row, one kernel row) tile row `r` is the
+/// `r`-th segment of `valid columns` outputs along the row rather than the next row.
+pub fn fft_conv(g: &ConvGeometry, fold: bool, weights: &FftWeights, padded: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
     let fft = &weights.fft;
     let [pd, ph, pw] = g.padded_size();
     let [od_n, oh_n, ow_n] = g.out_size;
     let kd = g.kernel[0];
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
-    let valid = [fft.rows() + 1 - (g.dilation[1] * (g.kernel[1] - 1) + 1), fft.cols() + 1 - (g.dilation[2] * (g.kernel[2] - 1) + 1)];
+    let valid_h = fft.rows() + 1 - (g.dilation[1] * (g.kernel[1] - 1) + 1);
+    let valid_w = fft.cols() + 1 - (g.dilation[2] * (g.kernel[2] - 1) + 1);
+    // Output (and padded input) coordinates of row `r` of the tile at (oy, ox).
+    let origin = |oy: usize, ox: usize, r: usize| if fold { (0, ox + r * valid_w) } else { (oy + r, ox) };
+    let (step_y, step_x) = if fold { (1, fft.rows() * valid_w) } else { (valid_h, valid_w) };
     let (plane, out_plane) = (ph * pw, g.out_plane());
     let spectrum_len = fft.spectrum_len();
     let mut packed = vec![0.0; fft.packed_len()];
@@ -70,13 +75,13 @@ pub fn fft_conv(g: &ConvGeometry, weights: &FftWeights, padded: &[f32], bias: Op
     let mut acc = vec![0.0; cout_g * spectrum_len];
     for group in 0..g.groups {
         for od in 0..od_n {
-            for oy in (0..oh_n).step_by(valid[0]) {
-                for ox in (0..ow_n).step_by(valid[1]) {
+            for oy in (0..oh_n).step_by(step_y) {
+                for ox in (0..ow_n).step_by(step_x) {
                     for ci in 0..cin_g {
                         for a in 0..kd {
                             let z = od + a * g.dilation[0];
                             let src = &padded[((group * cin_g + ci) * pd + z) * plane..][..plane];
-                            gather_tile(src, ph, pw, oy, ox, fft.rows(), fft.cols(), &mut packed);
+                            gather_tile(src, ph, pw, |r| origin(oy, ox, r), fft.rows(), fft.cols(), &mut packed);
                             fft.forward(&mut packed, &mut spectrum);
                             for (co, acc_co) in acc.chunks_exact_mut(spectrum_len).enumerate() {
                                 let kernel = weights.spectrum(((group * cout_g + co) * cin_g + ci) * kd + a);
@@ -88,11 +93,13 @@ pub fn fft_conv(g: &ConvGeometry, weights: &FftWeights, padded: &[f32], bias: Op
                     for (co, acc_co) in acc.chunks_exact_mut(spectrum_len).enumerate() {
                         let co = group * cout_g + co;
                         fft.inverse(acc_co, &mut packed);
-                        let rows = valid[0].min(oh_n - oy);
-                        let cols = valid[1].min(ow_n - ox);
                         let out_c = &mut out[co * out_plane + od * oh_n * ow_n..][..oh_n * ow_n];
-                        for r in 0..rows {
-                            let dst = &mut out_c[(oy + r) * ow_n + ox..][..cols];
+                        for r in 0..if fold { fft.rows() } else { valid_h } {
+                            let (y, x) = origin(oy, ox, r);
+                            if y >= oh_n || x >= ow_n {
+                                break;
+                            }
+                            let dst = &mut out_c[y * ow_n + x..][..valid_w.min(ow_n - x)];
                             scatter_row(&packed, fft.cols(), r, dst, bias.map_or(0.0, |b| b[co]));
                         }
                     }
@@ -102,21 +109,22 @@ pub fn fft_conv(g: &ConvGeometry, weights: &FftWeights, padded: &[f32], bias: Op
     }
 }
 
-/// Packs the `rows x cols` window at `(y, x)` of a padded plane for `RealFft2::forward`, reading
-/// zeros past the plane's edge (they only reach outputs past the output's edge).
-#[allow(clippy::too_many_arguments)]
-fn gather_tile(src: &[f32], ph: usize, pw: usize, y: usize, x: usize, rows: usize, cols: usize, packed: &mut [f32]) {
+/// Packs the `rows x cols` tile whose row `r` starts at padded coordinates `origin(r)` for
+/// `RealFft2::forward`, reading zeros past the plane's edge (they only reach outputs past the
+/// output's edge).
+fn gather_tile(src: &[f32], ph: usize, pw: usize, origin: impl Fn(usize) -> (usize, usize), rows: usize, cols: usize, packed: &mut [f32]) {
     for r in 0..rows {
         let dst_row = &mut packed[(r / 2) * 2 * cols..][..2 * cols];
         let part = (r % 2) * LANES;
-        if y + r >= ph {
+        let (y, x) = origin(r);
+        if y >= ph || x >= pw {
             for b in dst_row.chunks_exact_mut(BLOCK) {
                 b[part..part + LANES].fill(0.0);
             }
             continue;
         }
-        let src_row = &src[(y + r) * pw..][..pw];
-        let inside = pw.saturating_sub(x).min(cols);
+        let src_row = &src[y * pw..][..pw];
+        let inside = (pw - x).min(cols);
         let whole = inside / LANES;
         for (b, lanes) in dst_row.chunks_exact_mut(BLOCK).zip(src_row[x..x + whole * LANES].chunks_exact(LANES)) {
             F32x4::load(lanes).store(&mut b[part..part + LANES]);

@@ -43,8 +43,10 @@ pub enum ConvPlan {
     Direct,
     /// im2col packed straight into GEMM panels, `column_block` output positions at a time.
     Im2col { column_block: usize },
-    /// Overlap-save FFT over `tile` (rows, columns) windows of each padded plane.
-    Fft { tile: [usize; 2] },
+    /// Overlap-save FFT over `tile` (rows, columns) windows of each padded plane. With `fold` (a
+    /// one-row output and a one-row kernel, e.g. 1-D) a tile's rows are consecutive segments of
+    /// that row instead of consecutive rows, so no tile row is wasted.
+    Fft { tile: [usize; 2], fold: bool },
 }
 
 /// Bytes of packed im2col columns kept live at once: sized to sit in L2 next to the weights.
@@ -62,7 +64,7 @@ pub fn plan_conv(g: &ConvGeometry, requested: Algorithm) -> Result<ConvPlan, Con
         Algorithm::Im2col => Ok(im2col()),
         // GEMM needs a few output channels per group to fill its 4-row tiles; with fewer (e.g.
         // depthwise) the direct loops do less wasted work.
-        Algorithm::Auto if fft_wins(g) => Ok(ConvPlan::Fft { tile: fft_tile(g) }),
+        Algorithm::Auto if fft_wins(g) => Ok(fft_plan(g)),
         Algorithm::Auto if g.out_channels_per_group() >= 4 => Ok(im2col()),
         Algorithm::Auto => Ok(ConvPlan::Direct),
         Algorithm::Fft if g.stride != [1; 3] => Err(ConvError::unsupported(format!(
@@ -70,7 +72,7 @@ pub fn plan_conv(g: &ConvGeometry, requested: Algorithm) -> Result<ConvPlan, Con
              the positions the transform computes; use 'auto', 'direct' or 'im2col'",
             &g.stride[3 - g.spatial_dims..]
         ))),
-        Algorithm::Fft => Ok(ConvPlan::Fft { tile: fft_tile(g) }),
+        Algorithm::Fft => Ok(fft_plan(g)),
         Algorithm::Winograd => Err(ConvError::unsupported(format!(
             "algorithm '{}' is not implemented yet; use 'auto', 'direct' or 'im2col'",
             requested.name()
@@ -88,16 +90,22 @@ fn fft_weights_bytes(g: &ConvGeometry, [th, tw]: [usize; 2]) -> usize {
     g.out_channels * g.in_channels_per_group() * g.kernel[0] * spectrum * std::mem::size_of::<f32>()
 }
 
-/// Auto takes FFT for 2-D kernels of at least 7 taps on both axes: measured on wasm-SIMD (README)
-/// it beats direct and im2col from 7x7 at 1 to 64 channels, since its cost per output grows with
-/// log(tile) instead of with the taps. 1-D calls run on 2-row tiles, which only pay off for long
-/// kernels on several channels, so Auto leaves them (and skinny 2-D kernels) to the other
-/// executors. FFT rounding depends on where the tiles fall, so a call split into row bands can
-/// differ from the whole call in the last bits.
+/// Auto takes FFT where it measured faster on wasm-SIMD (README): 2-D kernels of at least 7 taps
+/// on both axes (from 1 to 64 channels), and 1-D kernels (folded rows) of at least 32 taps; its
+/// cost per output grows with log(tile) instead of with the taps. FFT rounding depends on where
+/// the tiles fall, so a call split into row bands can differ from the whole call in the last bits.
 fn fft_wins(g: &ConvGeometry) -> bool {
-    g.stride == [1; 3]
-        && g.kernel[1].min(g.kernel[2]) >= 7
-        && fft_weights_bytes(g, fft_tile(g)) <= FFT_WEIGHTS_BYTES
+    let large = if fft_folds(g) { g.kernel[2] >= 32 } else { g.kernel[1].min(g.kernel[2]) >= 7 };
+    g.stride == [1; 3] && large && fft_weights_bytes(g, fft_tile(g)) <= FFT_WEIGHTS_BYTES
+}
+
+fn fft_plan(g: &ConvGeometry) -> ConvPlan {
+    ConvPlan::Fft { tile: fft_tile(g), fold: fft_folds(g) }
+}
+
+/// A one-row output convolved with a one-row kernel: tile rows can be segments of that row.
+fn fft_folds(g: &ConvGeometry) -> bool {
+    g.out_size[1] == 1 && g.kernel[1] == 1
 }
 
 /// Overlap-save tile (rows, columns): the powers of two (at least the kernel's extent; rows >= 2 and
@@ -107,18 +115,27 @@ fn fft_wins(g: &ConvGeometry) -> bool {
 /// unless none fits.
 pub fn fft_tile(g: &ConvGeometry) -> [usize; 2] {
     let extent = |a: usize| g.dilation[a] * (g.kernel[a] - 1) + 1;
+    let fold = fft_folds(g);
     let candidates = |a: usize, min: usize| {
         let first = extent(a).max(min).next_power_of_two();
-        // Past the first size that covers the whole axis in one tile, larger tiles only add work.
-        let cover = (g.out_size[a] + extent(a) - 1).next_power_of_two().max(first);
+        // Past the first size that covers the whole axis in one tile, larger tiles only add work
+        // (folded rows cover the row's segments, at most one per output).
+        let covered = if fold && a == 1 { g.out_size[2] } else { g.out_size[a] + extent(a) - 1 };
+        let cover = covered.next_power_of_two().max(first);
         (first.trailing_zeros()..=cover.trailing_zeros().min(first.trailing_zeros().max(10))).map(|p| 1usize << p)
     };
     let transforms = (g.in_channels_per_group() * g.kernel[0] + g.out_channels_per_group()) as f64;
     let products = (g.in_channels_per_group() * g.kernel[0] * g.out_channels_per_group()) as f64;
     let cost = |th: usize, tw: usize| {
-        let tiles = g.out_size[1].div_ceil(th - extent(1) + 1) * g.out_size[2].div_ceil(tw - extent(2) + 1);
-        let area = (th * tw) as f64;
-        tiles as f64 * area * (transforms * area.log2() + 2.0 * products)
+        let valid_w = tw - extent(2) + 1;
+        let tiles = if fold {
+            g.out_size[2].div_ceil(th * valid_w)
+        } else {
+            g.out_size[1].div_ceil(th - extent(1) + 1) * g.out_size[2].div_ceil(valid_w)
+        };
+        // A spectrum holds rows/2 + 1 vertical frequencies rounded up to whole vectors.
+        let spectrum = (tw * 2 * (th / 2 + 1).div_ceil(LANES) * LANES) as f64;
+        tiles as f64 * spectrum * (transforms * ((th * tw) as f64).log2() + 2.0 * products)
     };
     let mut best = (f64::INFINITY, [0, 0]);
     for th in candidates(1, 2) {
@@ -156,7 +173,9 @@ mod tests {
         let small = geometry(&[1, 1, 512, 512], &[1, 1, 3, 3], 1);
         assert_eq!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Direct);
         let line = geometry(&[1, 1, 4096], &[1, 1, 127], 1);
-        assert_eq!(plan_conv(&line, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        assert!(matches!(plan_conv(&line, Algorithm::Auto).unwrap(), ConvPlan::Fft { fold: true, .. }));
+        let short_line = geometry(&[1, 1, 4096], &[1, 1, 15], 1);
+        assert_eq!(plan_conv(&short_line, Algorithm::Auto).unwrap(), ConvPlan::Direct);
         let skinny = geometry(&[1, 1, 512, 512], &[1, 1, 41, 3], 1);
         assert_eq!(plan_conv(&skinny, Algorithm::Auto).unwrap(), ConvPlan::Direct);
         // 1024 x 1024 kernels of 15x15 spectra would need far more than the budget.
@@ -167,10 +186,11 @@ mod tests {
     #[test]
     fn fft_tiles_cover_the_kernel_and_strides_are_refused() {
         let s10 = geometry(&[1, 1, 1038, 1038], &[1, 1, 15, 15], 1);
-        let ConvPlan::Fft { tile: [th, tw] } = plan_conv(&s10, Algorithm::Fft).unwrap() else { panic!() };
+        let ConvPlan::Fft { tile: [th, tw], fold: false } = plan_conv(&s10, Algorithm::Fft).unwrap() else { panic!() };
         assert!(th.is_power_of_two() && tw.is_power_of_two() && th >= 15 && tw >= 15 && th < 1024, "{th}x{tw}");
-        let line = geometry(&[1, 1, 300], &[1, 1, 31], 1);
-        assert_eq!(fft_tile(&line)[0], 2, "a 1-D call needs no taller tile");
+        let line = geometry(&[1, 1, 30000], &[1, 1, 31], 1);
+        let ConvPlan::Fft { tile: [th, tw], fold: true } = plan_conv(&line, Algorithm::Fft).unwrap() else { panic!() };
+        assert!(th > 2 && tw >= 32, "a long 1-D call stacks segments as rows: {th}x{tw}");
         let wide = geometry(&[1, 256, 256, 256], &[256, 256, 9, 9], 1);
         assert_eq!(fft_tile(&wide), [16, 16], "spectra over budget: the smallest tile");
         let tiny = geometry(&[1, 1, 5, 5], &[1, 1, 3, 3], 1);

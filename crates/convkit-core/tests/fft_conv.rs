@@ -15,10 +15,11 @@ struct Case {
     mode: PaddingMode,
     flip: bool,
     tile: [usize; 2],
+    fold: bool,
 }
 
 const fn case(input: &'static [usize], weight: &'static [usize], tile: [usize; 2]) -> Case {
-    Case { input, weight, groups: 1, dilation: 1, pad: 0, mode: PaddingMode::Zeros, flip: false, tile }
+    Case { input, weight, groups: 1, dilation: 1, pad: 0, mode: PaddingMode::Zeros, flip: false, tile, fold: false }
 }
 
 fn values(len: usize, seed: u32) -> Vec<f32> {
@@ -40,6 +41,10 @@ fn fft_conv_matches_the_reference_over_ragged_tiles() {
         Case { pad: 2, mode: Circular, ..case(&[1, 3, 14, 9], &[2, 3, 5, 5], [8, 8]) },
         case(&[1, 1, 8, 8], &[1, 1, 8, 8], [8, 8]),
         case(&[1, 1, 300], &[1, 1, 31], [2, 64]),
+        Case { fold: true, ..case(&[1, 1, 300], &[1, 1, 31], [4, 64]) },
+        Case { fold: true, pad: 9, mode: Circular, ..case(&[2, 2, 1000], &[3, 2, 19], [16, 32]) },
+        Case { fold: true, groups: 2, dilation: 3, ..case(&[1, 4, 777], &[2, 2, 9], [8, 32]) },
+        Case { fold: true, ..case(&[1, 1, 1, 500], &[1, 1, 1, 13], [32, 16]) },
         Case { dilation: 2, pad: 7, flip: true, ..case(&[2, 2, 150], &[3, 2, 15], [2, 32]) },
         Case { groups: 3, ..case(&[1, 3, 9, 10, 11], &[3, 1, 3, 4, 5], [8, 8]) },
         Case { pad: 1, mode: Reflect, ..case(&[1, 2, 6, 13, 12], &[2, 2, 2, 3, 3], [4, 8]) },
@@ -58,7 +63,7 @@ fn fft_conv_matches_the_reference_over_ragged_tiles() {
         let bias = values(c.weight[0], 3);
         let g = ConvGeometry::new(c.input, c.weight, Some(bias.len()), &p).unwrap();
         let mut got = vec![f32::NAN; g.output_len()];
-        execute(&g, &ConvPlan::Fft { tile: c.tile }, &input, &weight, Some(&bias), &mut got);
+        execute(&g, &ConvPlan::Fft { tile: c.tile, fold: c.fold }, &input, &weight, Some(&bias), &mut got);
         let want = conv_reference(&input, c.input, &weight, c.weight, Some(&bias), &p);
         let taps = (c.weight[1..].iter().product::<usize>()) as f32;
         for (i, (&y, &w)) in got.iter().zip(&want).enumerate() {
