@@ -1,8 +1,9 @@
-// FFT convolution asked for by name: every PyTorch conv fixture it can serve (stride 1) on
-// wasm-simd within the documented tolerance, and the calls it cannot serve refused by name.
-import { beforeAll, describe, expect, it } from 'vitest';
+// FFT convolution asked for by name: every PyTorch conv fixture it can serve (stride 1) on both
+// wasm builds and in the pool within the documented tolerance, and the calls it cannot serve
+// refused by name.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '../ts/index.js';
-import { callOp, compare, loadConvkit, loadConvFixtures, randomData } from './helpers.js';
+import { callOp, compare, DIST, loadConvkit, loadConvFixtures, randomData } from './helpers.js';
 
 type Convkit = Awaited<ReturnType<typeof loadConvkit>>;
 
@@ -12,10 +13,10 @@ const FFT_RTOL = 1e-4;
 
 const servable = loadConvFixtures().filter((f) => [f.options.stride ?? 1].flat().every((s) => s === 1));
 
-describe('fft on wasm-simd', () => {
+describe.each(['wasm-simd', 'wasm'] as const)('fft on %s', (kind) => {
   let ck: Convkit;
   beforeAll(async () => {
-    ck = await loadConvkit('wasm-simd');
+    ck = await loadConvkit(kind);
   });
 
   it('serves a broad share of the fixtures', () => {
@@ -42,6 +43,24 @@ describe('fft on wasm-simd', () => {
     const fft = ck.conv2d(x, w, { padding: 10, paddingMode: 'reflect', algorithm: 'fft' });
     const gemm = ck.conv2d(x, w, { padding: 10, paddingMode: 'reflect', algorithm: 'im2col' });
     expect(compare(fft, gemm, 1e-3, 1e-4).detail).toBe('ok');
+  });
+});
+
+describe('fft in the pool', () => {
+  let ck: Convkit;
+  let pool: Awaited<ReturnType<Convkit['createPool']>>;
+  beforeAll(async () => {
+    ck = await loadConvkit('wasm-simd');
+    pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST });
+  });
+  afterAll(() => pool.terminate());
+
+  it('matches the calling thread on a call the pool splits', async () => {
+    const x = { data: randomData(2 * 3 * 96 * 80, 5), shape: [2, 3, 96, 80] };
+    const w = { data: randomData(4 * 3 * 9 * 9, 6), shape: [4, 3, 9, 9] };
+    const opts = { padding: 'same', algorithm: 'fft' } as const;
+    const got = await pool.conv2d(x, w, opts);
+    expect(compare(got, ck.conv2d(x, w, opts), 1e-4, 1e-5).detail).toBe('ok');
   });
 });
 

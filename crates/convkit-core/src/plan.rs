@@ -64,7 +64,7 @@ pub fn plan_conv(g: &ConvGeometry, requested: Algorithm) -> Result<ConvPlan, Con
         Algorithm::Im2col => Ok(im2col()),
         // GEMM needs a few output channels per group to fill its 4-row tiles; with fewer (e.g.
         // depthwise) the direct loops do less wasted work.
-        Algorithm::Auto if fft_wins(g) => Ok(fft_plan(g)),
+        Algorithm::Auto if fft_wins(g) => Ok(ConvPlan::Fft { tile: fft_tile(g), fold: fft_folds(g) }),
         Algorithm::Auto if g.out_channels_per_group() >= 4 => Ok(im2col()),
         Algorithm::Auto => Ok(ConvPlan::Direct),
         Algorithm::Fft if g.stride != [1; 3] => Err(ConvError::unsupported(format!(
@@ -72,7 +72,23 @@ pub fn plan_conv(g: &ConvGeometry, requested: Algorithm) -> Result<ConvPlan, Con
              the positions the transform computes; use 'auto', 'direct' or 'im2col'",
             &g.stride[3 - g.spatial_dims..]
         ))),
-        Algorithm::Fft => Ok(fft_plan(g)),
+        Algorithm::Fft => {
+            let tile = fft_tile(g);
+            let bytes = fft_weights_bytes(g, tile);
+            if bytes > FFT_WEIGHTS_MAX_BYTES {
+                return Err(ConvError::out_of_memory(format!(
+                    "algorithm 'fft' would hold {} MiB of kernel spectra ({} x {} kernels on {}x{} tiles), \
+                     more than {} MiB; use 'auto' or 'im2col'",
+                    bytes >> 20,
+                    g.out_channels,
+                    g.in_channels_per_group() * g.kernel[0],
+                    tile[0],
+                    tile[1],
+                    FFT_WEIGHTS_MAX_BYTES >> 20
+                )));
+            }
+            Ok(ConvPlan::Fft { tile, fold: fft_folds(g) })
+        }
         Algorithm::Winograd => Err(ConvError::unsupported(format!(
             "algorithm '{}' is not implemented yet; use 'auto', 'direct' or 'im2col'",
             requested.name()
@@ -84,10 +100,15 @@ pub fn plan_conv(g: &ConvGeometry, requested: Algorithm) -> Result<ConvPlan, Con
 /// smallest tile).
 const FFT_WEIGHTS_BYTES: usize = 64 << 20;
 
-/// Bytes of the kernel spectra of an FFT plan with `tile` (see `fft_conv::FftWeights`).
+/// Bytes of kernel spectra an explicit 'fft' may hold: a quarter of wasm32's address space.
+const FFT_WEIGHTS_MAX_BYTES: usize = 1 << 30;
+
+/// Bytes of the kernel spectra of an FFT plan with `tile` (see `fft_conv::FftWeights`), saturating.
 fn fft_weights_bytes(g: &ConvGeometry, [th, tw]: [usize; 2]) -> usize {
     let spectrum = tw * 2 * (th / 2 + 1).div_ceil(LANES) * LANES;
-    g.out_channels * g.in_channels_per_group() * g.kernel[0] * spectrum * std::mem::size_of::<f32>()
+    [g.out_channels, g.in_channels_per_group(), g.kernel[0], spectrum, std::mem::size_of::<f32>()]
+        .iter()
+        .fold(1usize, |n, &f| n.saturating_mul(f))
 }
 
 /// Auto takes FFT where it measured faster on wasm-SIMD (README): 2-D kernels of at least 7 taps
@@ -97,10 +118,6 @@ fn fft_weights_bytes(g: &ConvGeometry, [th, tw]: [usize; 2]) -> usize {
 fn fft_wins(g: &ConvGeometry) -> bool {
     let large = if fft_folds(g) { g.kernel[2] >= 32 } else { g.kernel[1].min(g.kernel[2]) >= 7 };
     g.stride == [1; 3] && large && fft_weights_bytes(g, fft_tile(g)) <= FFT_WEIGHTS_BYTES
-}
-
-fn fft_plan(g: &ConvGeometry) -> ConvPlan {
-    ConvPlan::Fft { tile: fft_tile(g), fold: fft_folds(g) }
 }
 
 /// A one-row output convolved with a one-row kernel: tile rows can be segments of that row.
@@ -193,6 +210,10 @@ mod tests {
         assert!(th > 2 && tw >= 32, "a long 1-D call stacks segments as rows: {th}x{tw}");
         let wide = geometry(&[1, 256, 256, 256], &[256, 256, 9, 9], 1);
         assert_eq!(fft_tile(&wide), [16, 16], "spectra over budget: the smallest tile");
+        let huge = geometry(&[1, 2048, 64, 64], &[2048, 2048, 31, 31], 1);
+        let e = plan_conv(&huge, Algorithm::Fft).unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::OutOfMemory);
+        assert!(e.message.contains("kernel spectra"), "{}", e.message);
         let tiny = geometry(&[1, 1, 5, 5], &[1, 1, 3, 3], 1);
         // Never past the first size that holds the whole plane in one tile.
         assert!(fft_tile(&tiny).iter().all(|&t| (4..=8).contains(&t)), "{:?}", fft_tile(&tiny));
