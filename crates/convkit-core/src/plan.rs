@@ -114,7 +114,9 @@ fn fft_weights_bytes(g: &ConvGeometry, [th, tw]: [usize; 2]) -> usize {
 /// Auto takes FFT where it measured faster on wasm-SIMD (README): 2-D kernels of at least 7 taps
 /// on both axes (from 1 to 64 channels), and 1-D kernels (folded rows) of at least 32 taps; its
 /// cost per output grows with log(tile) instead of with the taps. FFT rounding depends on where
-/// the tiles fall, so a call split into row bands can differ from the whole call in the last bits.
+/// the tiles fall, so a call split into row bands can differ from the whole call in the last bits;
+/// 5x5 on several channels also wins but stays with the exact-order executors, which the pool's
+/// split calls reproduce bit for bit.
 fn fft_wins(g: &ConvGeometry) -> bool {
     let large = if fft_folds(g) { g.kernel[2] >= 32 } else { g.kernel[1].min(g.kernel[2]) >= 7 };
     g.stride == [1; 3] && large && fft_weights_bytes(g, fft_tile(g)) <= FFT_WEIGHTS_BYTES
@@ -187,6 +189,8 @@ mod tests {
         assert!(plan_conv(&dense, Algorithm::Winograd).is_err());
         let large = geometry(&[1, 1, 512, 512], &[1, 1, 15, 15], 1);
         assert!(matches!(plan_conv(&large, Algorithm::Auto).unwrap(), ConvPlan::Fft { .. }));
+        let five = geometry(&[1, 16, 40, 40], &[24, 16, 5, 5], 1);
+        assert!(matches!(plan_conv(&five, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
         let small = geometry(&[1, 1, 512, 512], &[1, 1, 3, 3], 1);
         assert_eq!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Direct);
         let line = geometry(&[1, 1, 4096], &[1, 1, 127], 1);
