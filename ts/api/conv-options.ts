@@ -155,9 +155,6 @@ export function normalizeConv(op: string, dims: number, x: unknown, w: unknown, 
   }
   const flip = optionalBoolean(op, 'flip', o.flip);
   const algorithm = oneOf<Algorithm>(op, 'algorithm', o.algorithm, ALGORITHMS, 'auto');
-  if (algorithm === 'fft') {
-    throw unsupported(`${op}: algorithm '${algorithm}' is not available yet; use 'auto', 'direct', 'im2col' or 'winograd'`);
-  }
   return {
     op,
     kind: 'conv',

@@ -2,6 +2,7 @@
 //! a "valid" convolution over the padded copy; they differ only in the loop around the kernel.
 
 use crate::error::ConvError;
+use crate::fft_conv::{fft_conv, FftWeights};
 use crate::geometry::{ConvGeometry, ConvParams};
 use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, MR};
 use crate::padding::pad_image;
@@ -62,6 +63,7 @@ enum PreparedWeights {
     /// im2col: each group's `[Cout/g x Cin/g*taps]` matrix in `pack_a`'s layout, one after another.
     Packed(Vec<f32>),
     Winograd(WinogradWeights),
+    Fft(FftWeights),
 }
 
 impl ConvOperator {
@@ -80,6 +82,7 @@ impl ConvOperator {
                 PreparedWeights::Packed(all)
             }
             ConvPlan::Winograd { tile, .. } => PreparedWeights::Winograd(WinogradWeights::new(g, *tile, &weight)),
+            ConvPlan::Fft { tile, .. } => PreparedWeights::Fft(FftWeights::new(g, *tile, &weight)),
         };
         ConvOperator { g: g.clone(), plan, weights, padded: Vec::new(), scratch: Scratch::default() }
     }
@@ -93,6 +96,7 @@ impl ConvOperator {
         let weights = match &self.weights {
             PreparedWeights::Plain(w) | PreparedWeights::Packed(w) => w.len(),
             PreparedWeights::Winograd(w) => w.len(),
+            PreparedWeights::Fft(w) => w.len(),
         };
         (weights + self.padded.capacity() + self.scratch.len()) * std::mem::size_of::<f32>()
     }
@@ -112,6 +116,7 @@ impl ConvOperator {
                 (ConvPlan::Winograd { tile_block, .. }, PreparedWeights::Winograd(w)) => {
                     winograd(g, *tile_block, &self.padded, w, bias, out, &mut self.scratch.winograd)
                 }
+                (ConvPlan::Fft { fold, .. }, PreparedWeights::Fft(w)) => fft_conv(g, *fold, w, &self.padded, bias, out),
                 _ => unreachable!("weights are prepared for the plan"),
             }
         }

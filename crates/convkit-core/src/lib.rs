@@ -7,6 +7,8 @@ pub mod backward;
 pub mod conv;
 pub mod deform;
 pub mod error;
+pub mod fft;
+pub mod fft_conv;
 pub mod gemm;
 pub mod geometry;
 pub mod padding;

@@ -4,6 +4,7 @@
 use crate::error::ConvError;
 use crate::geometry::ConvGeometry;
 use crate::gemm::NR;
+use crate::simd::LANES;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Algorithm {
@@ -45,6 +46,10 @@ pub enum ConvPlan {
     /// Winograd F(m,3) per transformed axis on `tile_block` tiles at a time (3x3 or size-3 1-D
     /// kernels, stride 1; dilation by polyphase decomposition).
     Winograd { tile: WinogradTile, tile_block: usize },
+    /// Overlap-save FFT over `tile` (rows, columns) windows of each padded plane. With `fold` (a
+    /// one-row output and a one-row kernel, e.g. 1-D) a tile's rows are consecutive segments of
+    /// that row instead of consecutive rows, so no tile row is wasted.
+    Fft { tile: [usize; 2], fold: bool },
 }
 
 impl ConvPlan {
@@ -54,6 +59,7 @@ impl ConvPlan {
             ConvPlan::Direct => "direct",
             ConvPlan::Im2col { .. } => "im2col",
             ConvPlan::Winograd { .. } => "winograd",
+            ConvPlan::Fft { .. } => "fft",
         }
     }
 }
@@ -142,14 +148,106 @@ pub fn plan_conv(g: &ConvGeometry, requested: Algorithm) -> Result<ConvPlan, Con
             None => Ok(winograd_plan(g)),
             Some(why) => Err(ConvError::unsupported(why)),
         },
+        Algorithm::Auto if fft_wins(g) => Ok(ConvPlan::Fft { tile: fft_tile(g), fold: fft_folds(g) }),
         Algorithm::Auto if auto_prefers_winograd(g) => Ok(winograd_plan(g)),
         Algorithm::Auto if g.out_channels_per_group() >= 4 => Ok(im2col()),
         Algorithm::Auto => Ok(ConvPlan::Direct),
-        Algorithm::Fft => Err(ConvError::unsupported(format!(
-            "algorithm '{}' is not implemented yet; use 'auto', 'direct', 'im2col' or 'winograd'",
-            requested.name()
+        Algorithm::Fft if g.stride != [1; 3] => Err(ConvError::unsupported(format!(
+            "algorithm 'fft' needs stride 1 (got {:?}): a strided output keeps only a fraction of \
+             the positions the transform computes; use 'auto', 'direct' or 'im2col'",
+            &g.stride[3 - g.spatial_dims..]
         ))),
+        Algorithm::Fft => {
+            let tile = fft_tile(g);
+            let bytes = fft_weights_bytes(g, tile);
+            if bytes > FFT_WEIGHTS_MAX_BYTES {
+                return Err(ConvError::out_of_memory(format!(
+                    "algorithm 'fft' would hold {} MiB of kernel spectra ({} x {} kernels on {}x{} tiles), \
+                     more than {} MiB; use 'auto' or 'im2col'",
+                    bytes >> 20,
+                    g.out_channels,
+                    g.in_channels_per_group() * g.kernel[0],
+                    tile[0],
+                    tile[1],
+                    FFT_WEIGHTS_MAX_BYTES >> 20
+                )));
+            }
+            Ok(ConvPlan::Fft { tile, fold: fft_folds(g) })
+        }
     }
+}
+
+/// Bytes of kernel spectra Auto lets an FFT plan hold (explicit 'fft' may exceed it with the
+/// smallest tile).
+const FFT_WEIGHTS_BYTES: usize = 64 << 20;
+
+/// Bytes of kernel spectra an explicit 'fft' may hold: a quarter of wasm32's address space.
+const FFT_WEIGHTS_MAX_BYTES: usize = 1 << 30;
+
+/// Bytes of the kernel spectra of an FFT plan with `tile` (see `fft_conv::FftWeights`), saturating.
+fn fft_weights_bytes(g: &ConvGeometry, [th, tw]: [usize; 2]) -> usize {
+    let spectrum = tw * 2 * (th / 2 + 1).div_ceil(LANES) * LANES;
+    [g.out_channels, g.in_channels_per_group(), g.kernel[0], spectrum, std::mem::size_of::<f32>()]
+        .iter()
+        .fold(1usize, |n, &f| n.saturating_mul(f))
+}
+
+/// Auto takes FFT where it measured faster on wasm-SIMD (README): 2-D kernels of at least 7 taps
+/// on both axes (from 1 to 64 channels), and 1-D kernels (folded rows) of at least 32 taps; its
+/// cost per output grows with log(tile) instead of with the taps. FFT rounding depends on where
+/// the tiles fall, so a call split into row bands can differ from the whole call in the last bits;
+/// 5x5 on several channels also wins but stays with the exact-order executors, which the pool's
+/// split calls reproduce bit for bit.
+fn fft_wins(g: &ConvGeometry) -> bool {
+    let large = if fft_folds(g) { g.kernel[2] >= 32 } else { g.kernel[1].min(g.kernel[2]) >= 7 };
+    g.stride == [1; 3] && large && fft_weights_bytes(g, fft_tile(g)) <= FFT_WEIGHTS_BYTES
+}
+
+/// A one-row output convolved with a one-row kernel: tile rows can be segments of that row.
+fn fft_folds(g: &ConvGeometry) -> bool {
+    g.out_size[1] == 1 && g.kernel[1] == 1
+}
+
+/// Overlap-save tile (rows, columns): the powers of two (at least the kernel's extent; rows >= 2 and
+/// columns >= one vector for the transform's layout) that minimize the modeled work of the whole
+/// plane: per tile, a transform per input plane and output channel (`n log n`) plus the spectral
+/// multiply-accumulates. Tiles whose kernel spectra exceed the memory budget are passed over
+/// unless none fits.
+pub fn fft_tile(g: &ConvGeometry) -> [usize; 2] {
+    let extent = |a: usize| g.dilation[a] * (g.kernel[a] - 1) + 1;
+    let fold = fft_folds(g);
+    let candidates = |a: usize, min: usize| {
+        let first = extent(a).max(min).next_power_of_two();
+        // Past the first size that covers the whole axis in one tile, larger tiles only add work
+        // (folded rows cover the row's segments, at most one per output).
+        let covered = if fold && a == 1 { g.out_size[2] } else { g.out_size[a] + extent(a) - 1 };
+        let cover = covered.next_power_of_two().max(first);
+        (first.trailing_zeros()..=cover.trailing_zeros().min(first.trailing_zeros().max(10))).map(|p| 1usize << p)
+    };
+    let transforms = (g.in_channels_per_group() * g.kernel[0] + g.out_channels_per_group()) as f64;
+    let products = (g.in_channels_per_group() * g.kernel[0] * g.out_channels_per_group()) as f64;
+    let cost = |th: usize, tw: usize| {
+        let valid_w = tw - extent(2) + 1;
+        let tiles = if fold {
+            g.out_size[2].div_ceil(th * valid_w)
+        } else {
+            g.out_size[1].div_ceil(th - extent(1) + 1) * g.out_size[2].div_ceil(valid_w)
+        };
+        // A spectrum holds rows/2 + 1 vertical frequencies rounded up to whole vectors.
+        let spectrum = (tw * 2 * (th / 2 + 1).div_ceil(LANES) * LANES) as f64;
+        tiles as f64 * spectrum * (transforms * ((th * tw) as f64).log2() + 2.0 * products)
+    };
+    let mut best = (f64::INFINITY, [0, 0]);
+    for th in candidates(1, 2) {
+        for tw in candidates(2, LANES) {
+            let c = cost(th, tw);
+            let fits = fft_weights_bytes(g, [th, tw]) <= FFT_WEIGHTS_BYTES;
+            if c < best.0 && (fits || best.1 == [0, 0]) {
+                best = (c, [th, tw]);
+            }
+        }
+    }
+    best.1
 }
 
 #[cfg(test)]
@@ -177,6 +275,21 @@ mod tests {
         assert!(matches!(plan_conv(&five, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
         let depthwise = geometry(&[1, 32, 56, 56], &[32, 1, 3, 3], 32);
         assert_eq!(plan_conv(&depthwise, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        let large = geometry(&[1, 1, 512, 512], &[1, 1, 15, 15], 1);
+        assert!(matches!(plan_conv(&large, Algorithm::Auto).unwrap(), ConvPlan::Fft { .. }));
+        let five_narrow = geometry(&[1, 16, 40, 40], &[24, 16, 5, 5], 1);
+        assert!(matches!(plan_conv(&five_narrow, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
+        let small = geometry(&[1, 1, 512, 512], &[1, 1, 3, 3], 1);
+        assert_eq!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        let line = geometry(&[1, 1, 4096], &[1, 1, 127], 1);
+        assert!(matches!(plan_conv(&line, Algorithm::Auto).unwrap(), ConvPlan::Fft { fold: true, .. }));
+        let short_line = geometry(&[1, 1, 4096], &[1, 1, 15], 1);
+        assert_eq!(plan_conv(&short_line, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        let skinny = geometry(&[1, 1, 512, 512], &[1, 1, 41, 3], 1);
+        assert_eq!(plan_conv(&skinny, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        // 1024 x 1024 kernels of 15x15 spectra would need far more than the budget.
+        let wide = geometry(&[1, 1024, 64, 64], &[1024, 1024, 15, 15], 1);
+        assert!(matches!(plan_conv(&wide, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
     }
 
     #[test]
@@ -199,7 +312,32 @@ mod tests {
         assert!(plan_conv(&five, Algorithm::Winograd).unwrap_err().message.contains("[5, 5]"));
         let cube = geometry(&[1, 4, 5, 5, 5], &[4, 4, 3, 3, 3], 1);
         assert!(plan_conv(&cube, Algorithm::Winograd).unwrap_err().message.contains("3-D"));
-        assert_eq!(plan_conv(&cube, Algorithm::Fft).unwrap_err().code, crate::ErrorCode::Unsupported);
+        assert!(matches!(plan_conv(&cube, Algorithm::Fft).unwrap(), ConvPlan::Fft { .. }));
+    }
+
+    #[test]
+    fn fft_tiles_cover_the_kernel_and_strides_are_refused() {
+        let s10 = geometry(&[1, 1, 1038, 1038], &[1, 1, 15, 15], 1);
+        let ConvPlan::Fft { tile: [th, tw], fold: false } = plan_conv(&s10, Algorithm::Fft).unwrap() else { panic!() };
+        assert!(th.is_power_of_two() && tw.is_power_of_two() && th >= 15 && tw >= 15 && th < 1024, "{th}x{tw}");
+        let line = geometry(&[1, 1, 30000], &[1, 1, 31], 1);
+        let ConvPlan::Fft { tile: [th, tw], fold: true } = plan_conv(&line, Algorithm::Fft).unwrap() else { panic!() };
+        assert!(th > 2 && tw >= 32, "a long 1-D call stacks segments as rows: {th}x{tw}");
+        let wide = geometry(&[1, 256, 256, 256], &[256, 256, 9, 9], 1);
+        assert_eq!(fft_tile(&wide), [16, 16], "spectra over budget: the smallest tile");
+        let huge = geometry(&[1, 2048, 64, 64], &[2048, 2048, 31, 31], 1);
+        let e = plan_conv(&huge, Algorithm::Fft).unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::OutOfMemory);
+        assert!(e.message.contains("kernel spectra"), "{}", e.message);
+        let tiny = geometry(&[1, 1, 5, 5], &[1, 1, 3, 3], 1);
+        // Never past the first size that holds the whole plane in one tile.
+        assert!(fft_tile(&tiny).iter().all(|&t| (4..=8).contains(&t)), "{:?}", fft_tile(&tiny));
+        let mut p = ConvParams::new(2);
+        p.stride = vec![2, 2];
+        let strided = ConvGeometry::new(&[1, 1, 32, 32], &[1, 1, 9, 9], None, &p).unwrap();
+        let e = plan_conv(&strided, Algorithm::Fft).unwrap_err();
+        assert!(e.message.contains("stride 1") && e.message.contains("[2, 2]"), "{}", e.message);
+        assert!(!matches!(plan_conv(&strided, Algorithm::Auto).unwrap(), ConvPlan::Fft { .. }));
     }
 
     #[test]

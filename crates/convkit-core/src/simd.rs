@@ -53,6 +53,21 @@ mod imp {
         pub fn mul(self, o: Self) -> Self {
             F32x4(f32x4_mul(self.0, o.0))
         }
+        /// The 4x4 transpose of rows `m` (eight shuffles).
+        #[inline(always)]
+        pub fn transpose4(m: [Self; 4]) -> [Self; 4] {
+            let [a, b, c, d] = m.map(|v| v.0);
+            let lo_ab = i32x4_shuffle::<0, 4, 1, 5>(a, b);
+            let hi_ab = i32x4_shuffle::<2, 6, 3, 7>(a, b);
+            let lo_cd = i32x4_shuffle::<0, 4, 1, 5>(c, d);
+            let hi_cd = i32x4_shuffle::<2, 6, 3, 7>(c, d);
+            [
+                F32x4(i32x4_shuffle::<0, 1, 4, 5>(lo_ab, lo_cd)),
+                F32x4(i32x4_shuffle::<2, 3, 6, 7>(lo_ab, lo_cd)),
+                F32x4(i32x4_shuffle::<0, 1, 4, 5>(hi_ab, hi_cd)),
+                F32x4(i32x4_shuffle::<2, 3, 6, 7>(hi_ab, hi_cd)),
+            ]
+        }
         /// `self + a * b` (two instructions: SIMD128 has no fused multiply-add).
         #[cfg(not(target_feature = "relaxed-simd"))]
         #[inline(always)]
@@ -110,6 +125,10 @@ mod imp {
         pub fn mul_add(self, a: Self, b: Self) -> Self {
             F32x4(std::array::from_fn(|i| self.0[i] + a.0[i] * b.0[i]))
         }
+        #[inline(always)]
+        pub fn transpose4(m: [Self; 4]) -> [Self; 4] {
+            std::array::from_fn(|i| F32x4(std::array::from_fn(|j| m[j].0[i])))
+        }
     }
 }
 
@@ -136,5 +155,9 @@ mod tests {
         assert_eq!(out, [1.0, 3.0, 2.0, 10.0]);
         F32x4::from_array([4.0, 3.0, 2.0, 1.0]).store(&mut out);
         assert_eq!(out, [4.0, 3.0, 2.0, 1.0]);
+        let rows: [F32x4; 4] = std::array::from_fn(|r| F32x4::load(&[0.0, 1.0, 2.0, 3.0].map(|c| (4 * r) as f32 + c)));
+        let t = F32x4::transpose4(rows);
+        t[1].store(&mut out);
+        assert_eq!(out, [1.0, 5.0, 9.0, 13.0]);
     }
 }

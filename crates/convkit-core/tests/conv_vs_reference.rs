@@ -62,7 +62,15 @@ fn every_algorithm_matches_the_reference() {
         let want = conv_reference(&input, &input_shape, &weight, &weight_shape, bias.as_deref(), &params);
         let (gemm, _) = conv_forward(&input, &input_shape, &weight, &weight_shape, bias.as_deref(), &params, Algorithm::Im2col).unwrap();
         assert_eq!(want.len(), shape.iter().product::<usize>());
-        for (name, got) in [("direct", &direct), ("im2col", &gemm)] {
+        let fft = conv_forward(&input, &input_shape, &weight, &weight_shape, bias.as_deref(), &params, Algorithm::Fft);
+        let fft = match fft {
+            Ok((y, _)) => y,
+            Err(e) => {
+                assert!(params.stride.iter().any(|&s| s > 1), "fft refused a stride-1 call: {}", e.message);
+                direct.clone()
+            }
+        };
+        for (name, got) in [("direct", &direct), ("im2col", &gemm), ("fft", &fft)] {
             for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
                 assert!(
                     (g - w).abs() <= 1e-5 * (1.0 + w.abs()) * 10.0,

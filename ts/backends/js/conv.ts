@@ -1,6 +1,7 @@
 /** Convolution in plain TypeScript: pad once with the shared padding map, then accumulate each
  * kernel tap into whole output rows (the same loop structure as the Rust direct executor). */
 
+import { unsupported } from '../../api/errors.js';
 import type { ConvProblem } from '../../api/problem.js';
 import { unsupported } from '../../api/errors.js';
 import { lift } from './lift.js';
@@ -48,8 +49,8 @@ export function convGeometry(p: ConvProblem) {
 
 export function convJs(p: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array {
   // Asked for by name, an algorithm this backend lacks is an error, never a silent fallback.
-  if (p.algorithm === 'winograd') {
-    throw unsupported(`algorithm 'winograd' is not available on the js backend; use the wasm backend or 'auto', 'direct' or 'im2col'`);
+  if (p.algorithm === 'winograd' || p.algorithm === 'fft') {
+    throw unsupported(`algorithm '${p.algorithm}' is not available on the js backend; use the wasm backend or 'auto', 'direct' or 'im2col'`);
   }
   const g = convGeometry(p);
   const { channels, outChannels, inPerGroup, taps, ph, pw, paddedPlane, inPlane, outPlane } = g;
