@@ -1,7 +1,7 @@
 /** Option normalization and validation for the convolution entry points, in one place. Throws a
  * ConvkitError naming the argument before any work is done. */
 
-import { invalid, mismatch, unsupported } from './errors.js';
+import { invalid, mismatch } from './errors.js';
 import {
   fmt,
   isNonNegativeInt,

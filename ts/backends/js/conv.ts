@@ -3,7 +3,6 @@
 
 import { unsupported } from '../../api/errors.js';
 import type { ConvProblem } from '../../api/problem.js';
-import { unsupported } from '../../api/errors.js';
 import { lift } from './lift.js';
 import { padImage } from './padding.js';
 
