@@ -38,8 +38,10 @@ impl Algorithm {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConvPlan {
-    /// Tap-by-tap accumulation into output rows (SIMD along the output row when stride is 1).
+    /// Register-blocked direct loops: output tiles stay in registers over every channel and tap.
     Direct,
+    /// Direct loops for one input channel per group, with unrolled small-kernel tiles.
+    Depthwise,
     /// im2col packed straight into GEMM panels, `column_block` output positions at a time.
     Im2col { column_block: usize },
 }
@@ -54,18 +56,24 @@ pub fn plan_conv(g: &ConvGeometry, requested: Algorithm) -> Result<ConvPlan, Con
         let block = (COLUMN_BLOCK_BYTES / per_column).max(NR) / NR * NR;
         ConvPlan::Im2col { column_block: block.min(g.out_plane().div_ceil(NR) * NR) }
     };
+    let direct = if g.in_channels_per_group() == 1 { ConvPlan::Depthwise } else { ConvPlan::Direct };
     match requested {
-        Algorithm::Direct => Ok(ConvPlan::Direct),
+        Algorithm::Direct => Ok(direct),
         Algorithm::Im2col => Ok(im2col()),
-        // GEMM needs a few output channels per group to fill its 4-row tiles; with fewer (e.g.
-        // depthwise) the direct loops do less wasted work.
-        Algorithm::Auto if g.out_channels_per_group() >= 4 => Ok(im2col()),
-        Algorithm::Auto => Ok(ConvPlan::Direct),
+        Algorithm::Auto if prefers_direct(g) => Ok(direct),
+        Algorithm::Auto => Ok(im2col()),
         Algorithm::Winograd | Algorithm::Fft => Err(ConvError::unsupported(format!(
             "algorithm '{}' is not implemented yet; use 'auto', 'direct' or 'im2col'",
             requested.name()
         ))),
     }
+}
+
+/// The rule for 'auto' between direct loops and im2col + GEMM. GEMM needs a few output channels per
+/// group to fill its 4-row tiles; with fewer (e.g. depthwise, image filters) the direct tiles do
+/// no wasted work.
+fn prefers_direct(g: &ConvGeometry) -> bool {
+    g.out_channels_per_group() < 4
 }
 
 #[cfg(test)]
@@ -84,7 +92,10 @@ mod tests {
         let dense = geometry(&[1, 64, 56, 56], &[64, 64, 3, 3], 1);
         assert!(matches!(plan_conv(&dense, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
         let depthwise = geometry(&[1, 32, 56, 56], &[32, 1, 3, 3], 32);
-        assert_eq!(plan_conv(&depthwise, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        assert_eq!(plan_conv(&depthwise, Algorithm::Auto).unwrap(), ConvPlan::Depthwise);
+        assert_eq!(plan_conv(&depthwise, Algorithm::Direct).unwrap(), ConvPlan::Depthwise);
+        let filter = geometry(&[1, 3, 64, 64], &[1, 3, 7, 7], 1);
+        assert_eq!(plan_conv(&filter, Algorithm::Auto).unwrap(), ConvPlan::Direct);
         assert!(plan_conv(&dense, Algorithm::Winograd).is_err());
     }
 

@@ -35,6 +35,17 @@ mod imp {
             // SAFETY: bounds checked above; v128_store has no alignment requirement.
             unsafe { v128_store(s.as_mut_ptr() as *mut v128, self.0) }
         }
+        /// Loads `s[0], s[2], s[4], s[6]` (a stride-2 row), reading no further than `s[6]`.
+        #[inline(always)]
+        pub fn load_even(s: &[f32]) -> Self {
+            let (a, b) = (Self::load(s), Self::load(&s[3..]));
+            F32x4(i32x4_shuffle::<0, 2, 5, 7>(a.0, b.0))
+        }
+        /// Loads `s[0], s[stride], s[2 * stride], s[3 * stride]`.
+        #[inline(always)]
+        pub fn gather(s: &[f32], stride: usize) -> Self {
+            F32x4(f32x4(s[0], s[stride], s[2 * stride], s[3 * stride]))
+        }
         #[inline(always)]
         pub fn add(self, o: Self) -> Self {
             F32x4(f32x4_add(self.0, o.0))
@@ -70,6 +81,14 @@ mod imp {
             s[..4].copy_from_slice(&self.0);
         }
         #[inline(always)]
+        pub fn load_even(s: &[f32]) -> Self {
+            Self::gather(s, 2)
+        }
+        #[inline(always)]
+        pub fn gather(s: &[f32], stride: usize) -> Self {
+            F32x4([s[0], s[stride], s[2 * stride], s[3 * stride]])
+        }
+        #[inline(always)]
         pub fn add(self, o: Self) -> Self {
             F32x4(std::array::from_fn(|i| self.0[i] + o.0[i]))
         }
@@ -96,5 +115,10 @@ mod tests {
         let mut out = [0.0; 4];
         F32x4::splat(1.0).mul_add(a, b).add(F32x4::zero()).store(&mut out);
         assert_eq!(out, [1.5, 2.0, 7.0, -3.0]);
+        let row: Vec<f32> = (0..10).map(|i| i as f32).collect();
+        F32x4::load_even(&row[1..8]).store(&mut out);
+        assert_eq!(out, [1.0, 3.0, 5.0, 7.0]);
+        F32x4::gather(&row, 3).store(&mut out);
+        assert_eq!(out, [0.0, 3.0, 6.0, 9.0]);
     }
 }
