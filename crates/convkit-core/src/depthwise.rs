@@ -3,7 +3,7 @@
 //! splatted once per output channel and stay in registers, and a tile of several output rows reads
 //! each input row once for every kernel row that uses it. Other windows run the generic tiles.
 
-use crate::direct::{run, Window};
+use crate::direct::{direct, run, Fixed};
 use crate::geometry::ConvGeometry;
 
 pub(crate) fn depthwise(
@@ -15,13 +15,13 @@ pub(crate) fn depthwise(
     padded: &mut Vec<f32>,
 ) {
     debug_assert_eq!(g.in_channels_per_group(), 1);
-    let fixed = |k: usize, s: usize| Window { kh: k, kw: k, sh: s, sw: s, dh: 1, dw: 1 };
-    let win = Window::of(g);
-    match (win.kh, win.kw, win.sh, win.sw, win.dh, win.dw) {
-        (3, 3, 1, 1, 1, 1) => run::<4, 1>(g, fixed(3, 1), image, weight, bias, out, padded),
-        (3, 3, 2, 2, 1, 1) => run::<2, 1>(g, fixed(3, 2), image, weight, bias, out, padded),
-        (5, 5, 1, 1, 1, 1) => run::<2, 1>(g, fixed(5, 1), image, weight, bias, out, padded),
-        (5, 5, 2, 2, 1, 1) => run::<2, 1>(g, fixed(5, 2), image, weight, bias, out, padded),
-        _ => crate::direct::direct(g, image, weight, bias, out, padded),
+    let (k, s, d) = (g.kernel, g.stride, g.dilation);
+    let square = k[1] == k[2] && s[1] == s[2] && d[1..] == [1, 1];
+    match (square, k[1], s[1]) {
+        (true, 3, 1) => run::<_, 4, 1>(g, Fixed::<3, 1>, image, weight, bias, out, padded),
+        (true, 3, 2) => run::<_, 2, 1>(g, Fixed::<3, 2>, image, weight, bias, out, padded),
+        (true, 5, 1) => run::<_, 2, 1>(g, Fixed::<5, 1>, image, weight, bias, out, padded),
+        (true, 5, 2) => run::<_, 2, 1>(g, Fixed::<5, 2>, image, weight, bias, out, padded),
+        _ => direct(g, image, weight, bias, out, padded),
     }
 }

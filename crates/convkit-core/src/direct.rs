@@ -9,26 +9,105 @@ use crate::padding::pad_image;
 use crate::simd::{F32x4, LANES};
 
 /// The sliding window over the last two axes; the depth axis is summed as extra input planes.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Window {
-    pub kh: usize,
-    pub kw: usize,
-    pub sh: usize,
-    pub sw: usize,
-    pub dh: usize,
-    pub dw: usize,
+/// A trait so that windows known at compile time (`Fixed`, `Unit`) make every tap loop a constant
+/// loop in the monomorphized kernels, whatever the inliner decides.
+pub(crate) trait Window: Copy {
+    fn kh(self) -> usize;
+    fn kw(self) -> usize;
+    fn sh(self) -> usize;
+    fn sw(self) -> usize;
+    fn dh(self) -> usize;
+    fn dw(self) -> usize;
 }
 
-impl Window {
+/// Any window, read from the geometry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Runtime {
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    dh: usize,
+    dw: usize,
+}
+
+impl Runtime {
     pub(crate) fn of(g: &ConvGeometry) -> Self {
-        Window {
-            kh: g.kernel[1],
-            kw: g.kernel[2],
-            sh: g.stride[1],
-            sw: g.stride[2],
-            dh: g.dilation[1],
-            dw: g.dilation[2],
-        }
+        Runtime { kh: g.kernel[1], kw: g.kernel[2], sh: g.stride[1], sw: g.stride[2], dh: g.dilation[1], dw: g.dilation[2] }
+    }
+}
+
+impl Window for Runtime {
+    fn kh(self) -> usize {
+        self.kh
+    }
+    fn kw(self) -> usize {
+        self.kw
+    }
+    fn sh(self) -> usize {
+        self.sh
+    }
+    fn sw(self) -> usize {
+        self.sw
+    }
+    fn dh(self) -> usize {
+        self.dh
+    }
+    fn dw(self) -> usize {
+        self.dw
+    }
+}
+
+/// A `K x K` window at stride `S`, undilated.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fixed<const K: usize, const S: usize>;
+
+impl<const K: usize, const S: usize> Window for Fixed<K, S> {
+    fn kh(self) -> usize {
+        K
+    }
+    fn kw(self) -> usize {
+        K
+    }
+    fn sh(self) -> usize {
+        S
+    }
+    fn sw(self) -> usize {
+        S
+    }
+    fn dh(self) -> usize {
+        1
+    }
+    fn dw(self) -> usize {
+        1
+    }
+}
+
+/// Any kernel size at stride 1, undilated.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Unit {
+    kh: usize,
+    kw: usize,
+}
+
+impl Window for Unit {
+    fn kh(self) -> usize {
+        self.kh
+    }
+    fn kw(self) -> usize {
+        self.kw
+    }
+    fn sh(self) -> usize {
+        1
+    }
+    fn sw(self) -> usize {
+        1
+    }
+    fn dh(self) -> usize {
+        1
+    }
+    fn dw(self) -> usize {
+        1
     }
 }
 
@@ -36,24 +115,24 @@ impl Window {
 /// output row `r` applies to it (`None` when it does not read it). Tiles of several rows need
 /// dilation 1 along h so that their input rows are contiguous.
 #[inline(always)]
-fn rows_read<const R: usize>(win: Window) -> usize {
+fn rows_read<W: Window, const R: usize>(win: W) -> usize {
     if R == 1 {
-        win.kh
+        win.kh()
     } else {
-        (R - 1) * win.sh + win.kh
+        (R - 1) * win.sh() + win.kh()
     }
 }
 
 #[inline(always)]
-fn kernel_row<const R: usize>(win: Window, j: usize, r: usize) -> Option<usize> {
-    let t = if R == 1 { j } else { j.wrapping_sub(r * win.sh) };
-    (t < win.kh).then_some(t)
+fn kernel_row<W: Window, const R: usize>(win: W, j: usize, r: usize) -> Option<usize> {
+    let t = if R == 1 { j } else { j.wrapping_sub(r * win.sh()) };
+    (t < win.kh()).then_some(t)
 }
 
 #[inline(always)]
-fn row_offset<const R: usize>(win: Window, j: usize) -> usize {
+fn row_offset<W: Window, const R: usize>(win: W, j: usize) -> usize {
     if R == 1 {
-        j * win.dh
+        j * win.dh()
     } else {
         j
     }
@@ -76,8 +155,8 @@ type Plane = (usize, usize);
 /// Computes outputs `[oh, oh + R) x [ow, ow + 4V)` of one output plane (`ow_n` wide).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn tile<const R: usize, const V: usize>(
-    win: Window,
+fn tile<W: Window, const R: usize, const V: usize>(
+    win: W,
     src: &[f32],
     pw: usize,
     planes: &[Plane],
@@ -90,16 +169,16 @@ fn tile<const R: usize, const V: usize>(
 ) {
     let mut acc = [[F32x4::splat(bias); V]; R];
     for &(plane, taps) in planes {
-        let w = &weight[taps..][..win.kh * win.kw];
-        let base = plane + oh * win.sh * pw + ow * win.sw;
-        for j in 0..rows_read::<R>(win) {
-            let row = base + row_offset::<R>(win, j) * pw;
-            for k in 0..win.kw {
-                let at = row + k * win.dw;
-                let x: [F32x4; V] = std::array::from_fn(|i| load_strided(&src[at + i * LANES * win.sw..], win.sw));
+        let w = &weight[taps..][..win.kh() * win.kw()];
+        let base = plane + oh * win.sh() * pw + ow * win.sw();
+        for j in 0..rows_read::<W, R>(win) {
+            let row = base + row_offset::<W, R>(win, j) * pw;
+            for k in 0..win.kw() {
+                let at = row + k * win.dw();
+                let x: [F32x4; V] = std::array::from_fn(|i| load_strided(&src[at + i * LANES * win.sw()..], win.sw()));
                 for (r, acc_r) in acc.iter_mut().enumerate() {
-                    if let Some(t) = kernel_row::<R>(win, j, r) {
-                        let wv = F32x4::splat(w[t * win.kw + k]);
+                    if let Some(t) = kernel_row::<W, R>(win, j, r) {
+                        let wv = F32x4::splat(w[t * win.kw() + k]);
                         for (a, &xv) in acc_r.iter_mut().zip(&x) {
                             *a = a.mul_add(wv, xv);
                         }
@@ -115,10 +194,10 @@ fn tile<const R: usize, const V: usize>(
     }
 }
 
-/// Outputs `rows x [ow, ow_n)` one at a time: the columns left over after the vector tiles.
+/// Outputs `rows x [ow, ow_n)` one at a time, for rows narrower than a vector.
 #[allow(clippy::too_many_arguments)]
-fn scalar_tail(
-    win: Window,
+fn scalar_tail<W: Window>(
+    win: W,
     src: &[f32],
     pw: usize,
     planes: &[Plane],
@@ -133,10 +212,10 @@ fn scalar_tail(
         for ox in ow..ow_n {
             let mut acc = bias;
             for &(plane, taps) in planes {
-                for t in 0..win.kh {
-                    let row = &src[plane + (oh * win.sh + t * win.dh) * pw + ox * win.sw..];
-                    for k in 0..win.kw {
-                        acc += weight[taps + t * win.kw + k] * row[k * win.dw];
+                for t in 0..win.kh() {
+                    let row = &src[plane + (oh * win.sh() + t * win.dh()) * pw + ox * win.sw()..];
+                    for k in 0..win.kw() {
+                        acc += weight[taps + t * win.kw() + k] * row[k * win.dw()];
                     }
                 }
             }
@@ -145,11 +224,11 @@ fn scalar_tail(
     }
 }
 
-/// Output rows `[oh, oh + R)`: tiles of `4V` columns, then single vectors, then single outputs.
-#[inline(always)]
+/// Output rows `[oh, oh + R)`: tiles of `4V` columns, then single vectors, then what is left.
+#[inline(never)]
 #[allow(clippy::too_many_arguments)]
-fn row_band<const R: usize, const V: usize>(
-    win: Window,
+fn row_band<W: Window, const R: usize, const V: usize>(
+    win: W,
     src: &[f32],
     pw: usize,
     planes: &[Plane],
@@ -161,31 +240,36 @@ fn row_band<const R: usize, const V: usize>(
 ) {
     let mut ow = 0;
     while ow + V * LANES <= ow_n {
-        tile::<R, V>(win, src, pw, planes, weight, bias, out, ow_n, oh, ow);
+        tile::<W, R, V>(win, src, pw, planes, weight, bias, out, ow_n, oh, ow);
         ow += V * LANES;
     }
     while V > 1 && ow + LANES <= ow_n {
-        tile::<R, 1>(win, src, pw, planes, weight, bias, out, ow_n, oh, ow);
+        tile::<W, R, 1>(win, src, pw, planes, weight, bias, out, ow_n, oh, ow);
         ow += LANES;
     }
-    scalar_tail(win, src, pw, planes, weight, bias, out, ow_n, oh..oh + R, ow);
+    if ow < ow_n && ow_n >= LANES {
+        // A last vector overlapping the previous one: recomputing a few outputs costs less than
+        // computing the leftover ones one at a time.
+        tile::<W, R, 1>(win, src, pw, planes, weight, bias, out, ow_n, oh, ow_n - LANES);
+    } else {
+        scalar_tail(win, src, pw, planes, weight, bias, out, ow_n, oh..oh + R, ow);
+    }
 }
 
 /// Runs the convolution of one image (`[Cin, ...in_size]`, unpadded) a group at a time: the
 /// group's channels are padded into `padded` (one group is small enough to stay in cache, unlike a
 /// padded copy of the whole image), then each output channel of the group is computed in tiles of
-/// `R` rows by `V` vectors. `win` must describe `g` (the caller may pass it as constants).
-#[inline(always)]
-pub(crate) fn run<const R: usize, const V: usize>(
+/// `R` rows by `V` vectors. `win` must describe `g`.
+pub(crate) fn run<W: Window, const R: usize, const V: usize>(
     g: &ConvGeometry,
-    win: Window,
+    win: W,
     image: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
     out: &mut [f32],
     padded: &mut Vec<f32>,
 ) {
-    assert!(R == 1 || win.dh == 1, "multi-row tiles need contiguous input rows");
+    assert!(R == 1 || win.dh() == 1, "multi-row tiles need contiguous input rows");
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let [_, ph, pw] = g.padded_size();
     let padded_plane = g.padded_size().iter().product::<usize>();
@@ -203,17 +287,17 @@ pub(crate) fn run<const R: usize, const V: usize>(
                 for ci in 0..cin_g {
                     for kd in 0..kd_n {
                         let z = od * g.stride[0] + kd * g.dilation[0];
-                        planes.push((ci * padded_plane + z * ph * pw, (ci * kd_n + kd) * win.kh * win.kw));
+                        planes.push((ci * padded_plane + z * ph * pw, (ci * kd_n + kd) * win.kh() * win.kw()));
                     }
                 }
                 let out_2d = &mut out[(co * od_n + od) * oh_n * ow_n..][..oh_n * ow_n];
                 let mut oh = 0;
                 while oh + R <= oh_n {
-                    row_band::<R, V>(win, padded, pw, &planes, w, b, out_2d, ow_n, oh);
+                    row_band::<W, R, V>(win, padded, pw, &planes, w, b, out_2d, ow_n, oh);
                     oh += R;
                 }
                 while oh < oh_n {
-                    row_band::<1, V>(win, padded, pw, &planes, w, b, out_2d, ow_n, oh);
+                    row_band::<W, 1, V>(win, padded, pw, &planes, w, b, out_2d, ow_n, oh);
                     oh += 1;
                 }
             }
@@ -231,12 +315,10 @@ pub(crate) fn direct(
     out: &mut [f32],
     padded: &mut Vec<f32>,
 ) {
-    let win = Window::of(g);
-    match win {
-        Window { sh: 1, sw: 1, dh: 1, dw: 1, kh, kw } => {
-            let win = Window { kh, kw, sh: 1, sw: 1, dh: 1, dw: 1 };
-            run::<2, 4>(g, win, image, weight, bias, out, padded)
-        }
-        _ => run::<1, 4>(g, win, image, weight, bias, out, padded),
+    let win = Runtime::of(g);
+    if (win.sh, win.sw, win.dh, win.dw) == (1, 1, 1, 1) {
+        run::<_, 2, 4>(g, Unit { kh: win.kh, kw: win.kw }, image, weight, bias, out, padded)
+    } else {
+        run::<_, 1, 4>(g, win, image, weight, bias, out, padded)
     }
 }
