@@ -18,10 +18,11 @@ pub(crate) fn depthwise(
     let (k, s, d) = (g.kernel, g.stride, g.dilation);
     let square = k[1] == k[2] && s[1] == s[2] && d[1..] == [1, 1];
     match (square, k[1], s[1]) {
-        (true, 3, 1) => run::<_, 4, 1>(g, Fixed::<3, 1>, image, weight, bias, out, padded),
-        (true, 3, 2) => run::<_, 2, 1>(g, Fixed::<3, 2>, image, weight, bias, out, padded),
-        (true, 5, 1) => run::<_, 2, 1>(g, Fixed::<5, 1>, image, weight, bias, out, padded),
-        (true, 5, 2) => run::<_, 2, 1>(g, Fixed::<5, 2>, image, weight, bias, out, padded),
+        (true, 3, 1) => run::<_, 4, 2>(g, Fixed::<3, 1>, image, weight, bias, out, padded),
+        (true, 3, 2) => run::<_, 2, 2>(g, Fixed::<3, 2>, image, weight, bias, out, padded),
+        (true, 5, 1) => run::<_, 3, 2>(g, Fixed::<5, 1>, image, weight, bias, out, padded),
+        (true, 5, 2) => run::<_, 2, 2>(g, Fixed::<5, 2>, image, weight, bias, out, padded),
+        (true, 7, 1) => run::<_, 2, 2>(g, Fixed::<7, 1>, image, weight, bias, out, padded),
         _ => direct(g, image, weight, bias, out, padded),
     }
 }
