@@ -138,13 +138,16 @@ fn row_offset<W: Window, const R: usize>(win: W, j: usize) -> usize {
     }
 }
 
-/// Four outputs' inputs along a row read with stride `stride`.
+/// `s[i + l * stride]` for lanes `l` 0 to 3, the inputs of four outputs along a row.
+///
+/// # Safety
+/// `i + 3 * stride < s.len()`.
 #[inline(always)]
-fn load_strided(s: &[f32], stride: usize) -> F32x4 {
+unsafe fn load_strided(s: &[f32], i: usize, stride: usize) -> F32x4 {
     match stride {
-        1 => F32x4::load(s),
-        2 => F32x4::load_even(s),
-        _ => F32x4::gather(s, stride),
+        1 => F32x4::load_unchecked(s, i),
+        2 => F32x4::load_even_unchecked(s, i),
+        _ => F32x4::gather(&s[i..], stride),
     }
 }
 
@@ -171,11 +174,16 @@ fn tile<W: Window, const R: usize, const V: usize>(
     for &(plane, taps) in planes {
         let w = &weight[taps..][..win.kh() * win.kw()];
         let base = plane + oh * win.sh() * pw + ow * win.sw();
-        for j in 0..rows_read::<W, R>(win) {
+        let rows = rows_read::<W, R>(win);
+        // The furthest element the loads below read; checked once so the loads need no checks.
+        let last = base + row_offset::<W, R>(win, rows - 1) * pw + (win.kw() - 1) * win.dw() + (V * LANES - 1) * win.sw();
+        assert!(last < src.len());
+        for j in 0..rows {
             let row = base + row_offset::<W, R>(win, j) * pw;
             for k in 0..win.kw() {
                 let at = row + k * win.dw();
-                let x: [F32x4; V] = std::array::from_fn(|i| load_strided(&src[at + i * LANES * win.sw()..], win.sw()));
+                // SAFETY: the largest index read, `at + (V * LANES - 1) * sw`, is at most `last`.
+                let x: [F32x4; V] = std::array::from_fn(|i| unsafe { load_strided(src, at + i * LANES * win.sw(), win.sw()) });
                 for (r, acc_r) in acc.iter_mut().enumerate() {
                     if let Some(t) = kernel_row::<W, R>(win, j, r) {
                         let wv = F32x4::splat(w[t * win.kw() + k]);

@@ -35,10 +35,21 @@ mod imp {
             // SAFETY: bounds checked above; v128_store has no alignment requirement.
             unsafe { v128_store(s.as_mut_ptr() as *mut v128, self.0) }
         }
-        /// Loads `s[0], s[2], s[4], s[6]` (a stride-2 row), reading no further than `s[6]`.
+        /// Loads `s[i..i + 4]` without a bounds check.
+        ///
+        /// # Safety
+        /// `i + 4 <= s.len()`.
         #[inline(always)]
-        pub fn load_even(s: &[f32]) -> Self {
-            let (a, b) = (Self::load(s), Self::load(&s[3..]));
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> Self {
+            F32x4(v128_load(s.as_ptr().add(i) as *const v128))
+        }
+        /// Loads `s[i], s[i + 2], s[i + 4], s[i + 6]` (a stride-2 row) without a bounds check.
+        ///
+        /// # Safety
+        /// `i + 7 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_even_unchecked(s: &[f32], i: usize) -> Self {
+            let (a, b) = (Self::load_unchecked(s, i), Self::load_unchecked(s, i + 3));
             F32x4(i32x4_shuffle::<0, 2, 5, 7>(a.0, b.0))
         }
         /// Loads `s[0], s[stride], s[2 * stride], s[3 * stride]`.
@@ -80,9 +91,17 @@ mod imp {
         pub fn store(self, s: &mut [f32]) {
             s[..4].copy_from_slice(&self.0);
         }
+        /// # Safety
+        /// `i + 4 <= s.len()`.
         #[inline(always)]
-        pub fn load_even(s: &[f32]) -> Self {
-            Self::gather(s, 2)
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> Self {
+            F32x4(std::array::from_fn(|l| *s.get_unchecked(i + l)))
+        }
+        /// # Safety
+        /// `i + 7 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_even_unchecked(s: &[f32], i: usize) -> Self {
+            F32x4(std::array::from_fn(|l| *s.get_unchecked(i + 2 * l)))
         }
         #[inline(always)]
         pub fn gather(s: &[f32], stride: usize) -> Self {
@@ -116,8 +135,11 @@ mod tests {
         F32x4::splat(1.0).mul_add(a, b).add(F32x4::zero()).store(&mut out);
         assert_eq!(out, [1.5, 2.0, 7.0, -3.0]);
         let row: Vec<f32> = (0..10).map(|i| i as f32).collect();
-        F32x4::load_even(&row[1..8]).store(&mut out);
+        // SAFETY: 1 + 7 <= 10 and 6 + 4 <= 10.
+        unsafe { F32x4::load_even_unchecked(&row, 1) }.store(&mut out);
         assert_eq!(out, [1.0, 3.0, 5.0, 7.0]);
+        unsafe { F32x4::load_unchecked(&row, 6) }.store(&mut out);
+        assert_eq!(out, [6.0, 7.0, 8.0, 9.0]);
         F32x4::gather(&row, 3).store(&mut out);
         assert_eq!(out, [0.0, 3.0, 6.0, 9.0]);
     }
