@@ -1,16 +1,16 @@
-//! Convolution executors. Each pads with the shared padding mechanism and then runs a "valid"
-//! convolution over the padded copy: im2col + GEMM here, the direct loops in `direct.rs` and
-//! `depthwise.rs`.
+//! Convolution executors. All pad the image once with the shared padding mechanism and then run
+//! a "valid" convolution over the padded copy: im2col + GEMM here, the direct tiles in `direct.rs`
+//! and `depthwise.rs`.
 
 use std::borrow::Cow;
 
+use crate::depthwise::depthwise;
+use crate::direct::direct;
 use crate::error::ConvError;
 use crate::geometry::{ConvGeometry, ConvParams};
 use crate::gemm::{gemm_packed, pack_a, pack_b_gathered};
 use crate::padding::pad_image;
 use crate::plan::{plan_conv, Algorithm, ConvPlan};
-use crate::depthwise::depthwise;
-use crate::direct::direct;
 
 /// Validates, plans and runs a convolution. Returns the output and its shape.
 pub fn conv_forward(
@@ -58,16 +58,20 @@ pub fn execute(
     let mut padded = Vec::new();
     let mut scratch = Scratch::default();
     for n in 0..g.batch {
-        let image = &input[n * image_len..(n + 1) * image_len];
+        pad_image(
+            &input[n * image_len..(n + 1) * image_len],
+            g.in_channels,
+            g.in_size,
+            g.pad_before,
+            g.pad_after,
+            g.padding_mode,
+            &mut padded,
+        );
         let out = &mut output[n * out_image_len..(n + 1) * out_image_len];
         match plan {
-            // The direct executors pad one group at a time themselves.
-            ConvPlan::Direct => direct(g, image, &weight, bias, out, &mut padded),
-            ConvPlan::Depthwise => depthwise(g, image, &weight, bias, out, &mut padded),
-            ConvPlan::Im2col { column_block } => {
-                pad_image(image, g.in_channels, g.in_size, g.pad_before, g.pad_after, g.padding_mode, &mut padded);
-                im2col_gemm(g, *column_block, &padded, &weight, bias, out, &mut scratch)
-            }
+            ConvPlan::Direct => direct(g, &padded, &weight, bias, out),
+            ConvPlan::Depthwise => depthwise(g, &padded, &weight, bias, out),
+            ConvPlan::Im2col { column_block } => im2col_gemm(g, *column_block, &padded, &weight, bias, out, &mut scratch),
         }
     }
 }

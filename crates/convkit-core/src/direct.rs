@@ -5,7 +5,6 @@
 //! unroll (`depthwise.rs` does, for small kernels).
 
 use crate::geometry::ConvGeometry;
-use crate::padding::pad_image;
 use crate::simd::{F32x4, LANES};
 
 /// The sliding window over the last two axes; the depth axis is summed as extra input planes.
@@ -151,7 +150,7 @@ unsafe fn load_strided(s: &[f32], i: usize, stride: usize) -> F32x4 {
     }
 }
 
-/// One input plane of the sum: where it starts in the padded group and where its kernel taps start
+/// One input plane of the sum: where it starts in the padded image and where its kernel taps start
 /// in the output channel's weights.
 type Plane = (usize, usize);
 
@@ -264,29 +263,24 @@ fn row_band<W: Window, const R: usize, const V: usize>(
     }
 }
 
-/// Runs the convolution of one image (`[Cin, ...in_size]`, unpadded) a group at a time: the
-/// group's channels are padded into `padded` (one group is small enough to stay in cache, unlike a
-/// padded copy of the whole image), then each output channel of the group is computed in tiles of
-/// `R` rows by `V` vectors. `win` must describe `g`.
+/// Runs the convolution of one padded image (`[Cin, ...padded_size]`), each output channel in
+/// tiles of `R` rows by `V` vectors. `win` must describe `g`.
 pub(crate) fn run<W: Window, const R: usize, const V: usize>(
     g: &ConvGeometry,
     win: W,
-    image: &[f32],
+    padded: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
     out: &mut [f32],
-    padded: &mut Vec<f32>,
 ) {
     assert!(R == 1 || win.dh() == 1, "multi-row tiles need contiguous input rows");
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let [_, ph, pw] = g.padded_size();
     let padded_plane = g.padded_size().iter().product::<usize>();
     let [od_n, oh_n, ow_n] = g.out_size;
-    let (kd_n, kvol, in_plane) = (g.kernel[0], g.kernel_volume(), g.in_plane());
+    let (kd_n, kvol) = (g.kernel[0], g.kernel_volume());
     let mut planes = Vec::with_capacity(cin_g * kd_n);
     for group in 0..g.groups {
-        let image_g = &image[group * cin_g * in_plane..][..cin_g * in_plane];
-        pad_image(image_g, cin_g, g.in_size, g.pad_before, g.pad_after, g.padding_mode, padded);
         for co in group * cout_g..(group + 1) * cout_g {
             let w = &weight[co * cin_g * kvol..][..cin_g * kvol];
             let b = bias.map_or(0.0, |b| b[co]);
@@ -295,7 +289,7 @@ pub(crate) fn run<W: Window, const R: usize, const V: usize>(
                 for ci in 0..cin_g {
                     for kd in 0..kd_n {
                         let z = od * g.stride[0] + kd * g.dilation[0];
-                        planes.push((ci * padded_plane + z * ph * pw, (ci * kd_n + kd) * win.kh() * win.kw()));
+                        planes.push(((group * cin_g + ci) * padded_plane + z * ph * pw, (ci * kd_n + kd) * win.kh() * win.kw()));
                     }
                 }
                 let out_2d = &mut out[(co * od_n + od) * oh_n * ow_n..][..oh_n * ow_n];
@@ -315,18 +309,11 @@ pub(crate) fn run<W: Window, const R: usize, const V: usize>(
 
 /// The direct executor for any convolution: stride-1 undilated windows get two rows of sixteen
 /// outputs per tile with the strides known at compile time; everything else one row of sixteen.
-pub(crate) fn direct(
-    g: &ConvGeometry,
-    image: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
-    out: &mut [f32],
-    padded: &mut Vec<f32>,
-) {
+pub(crate) fn direct(g: &ConvGeometry, padded: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
     let win = Runtime::of(g);
     if (win.sh, win.sw, win.dh, win.dw) == (1, 1, 1, 1) {
-        run::<_, 2, 4>(g, Unit { kh: win.kh, kw: win.kw }, image, weight, bias, out, padded)
+        run::<_, 2, 4>(g, Unit { kh: win.kh, kw: win.kw }, padded, weight, bias, out)
     } else {
-        run::<_, 1, 4>(g, win, image, weight, bias, out, padded)
+        run::<_, 1, 4>(g, win, padded, weight, bias, out)
     }
 }
