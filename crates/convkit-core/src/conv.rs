@@ -1,13 +1,15 @@
 //! Convolution executors. All pad the image once with the shared padding mechanism and then run
-//! a "valid" convolution over the padded copy; they differ only in the loop around the kernel.
+//! a "valid" convolution over the padded copy: im2col + GEMM here, the direct tiles in `direct.rs`
+//! and `depthwise.rs`, Winograd in `winograd.rs`, FFT in `fft_conv.rs`.
 
+use crate::depthwise::depthwise;
+use crate::direct::direct;
 use crate::error::ConvError;
 use crate::fft_conv::{fft_conv, FftWeights};
 use crate::geometry::{ConvGeometry, ConvParams};
 use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, MR};
 use crate::padding::pad_image;
 use crate::plan::{plan_conv, Algorithm, ConvPlan};
-use crate::simd::{F32x4, LANES};
 use crate::winograd::{winograd, WinogradScratch, WinogradWeights};
 
 /// Validates, plans and runs a convolution. Returns the output and its shape.
@@ -71,7 +73,7 @@ impl ConvOperator {
     pub fn new(g: &ConvGeometry, plan: ConvPlan, weight: &[f32]) -> Self {
         let weight = if g.flip { flip_kernels(weight, g.kernel_volume()) } else { weight.to_vec() };
         let weights = match &plan {
-            ConvPlan::Direct => PreparedWeights::Plain(weight),
+            ConvPlan::Direct | ConvPlan::Depthwise => PreparedWeights::Plain(weight),
             ConvPlan::Im2col { .. } => {
                 let (cout_g, k) = (g.out_channels_per_group(), g.in_channels_per_group() * g.kernel_volume());
                 let (mut all, mut group_panels) = (Vec::new(), Vec::new());
@@ -110,6 +112,7 @@ impl ConvOperator {
             pad_image(image, g.in_channels, g.in_size, g.pad_before, g.pad_after, g.padding_mode, &mut self.padded);
             match (&self.plan, &self.weights) {
                 (ConvPlan::Direct, PreparedWeights::Plain(w)) => direct(g, &self.padded, w, bias, out),
+                (ConvPlan::Depthwise, PreparedWeights::Plain(w)) => depthwise(g, &self.padded, w, bias, out),
                 (ConvPlan::Im2col { column_block }, PreparedWeights::Packed(w)) => {
                     im2col_gemm(g, *column_block, &self.padded, w, bias, out, &mut self.scratch)
                 }
@@ -140,55 +143,6 @@ fn tap_offsets(g: &ConvGeometry) -> Vec<usize> {
         }
     }
     offsets
-}
-
-/// `y += a * x`, four lanes at a time.
-#[inline(always)]
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    let n = y.len();
-    let x = &x[..n];
-    let va = F32x4::splat(a);
-    let body = n - n % LANES;
-    for i in (0..body).step_by(LANES) {
-        F32x4::load(&y[i..]).mul_add(va, F32x4::load(&x[i..])).store(&mut y[i..]);
-    }
-    for i in body..n {
-        y[i] += a * x[i];
-    }
-}
-
-fn direct(g: &ConvGeometry, padded: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
-    let [_, ph, pw] = g.padded_size();
-    let padded_plane = g.padded_size().iter().product::<usize>();
-    let [od_n, oh_n, ow_n] = g.out_size;
-    let [sd, sh, sw] = g.stride;
-    let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
-    let taps = tap_offsets(g);
-    let out_plane = g.out_plane();
-    for co in 0..g.out_channels {
-        let group = co / cout_g;
-        let out_c = &mut out[co * out_plane..(co + 1) * out_plane];
-        out_c.fill(bias.map_or(0.0, |b| b[co]));
-        for ci in 0..cin_g {
-            let src = &padded[(group * cin_g + ci) * padded_plane..][..padded_plane];
-            let w = &weight[(co * cin_g + ci) * taps.len()..][..taps.len()];
-            for (&wv, &tap) in w.iter().zip(&taps) {
-                for od in 0..od_n {
-                    for oh in 0..oh_n {
-                        let base = (od * sd * ph + oh * sh) * pw + tap;
-                        let row = &mut out_c[(od * oh_n + oh) * ow_n..][..ow_n];
-                        if sw == 1 {
-                            axpy(row, wv, &src[base..]);
-                        } else {
-                            for (ow, y) in row.iter_mut().enumerate() {
-                                *y += wv * src[base + ow * sw];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Where the im2col matrix of one group reads the padded image: row (ci, tap) starts at

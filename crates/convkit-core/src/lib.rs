@@ -1,11 +1,14 @@
 //! convkit-core: the math of convkit, pure Rust and free of wasm specifics. Shapes and validation
 //! (`geometry`), the shared padding mechanism (`padding`), the vector type (`simd`), the GEMM
-//! microkernel and packing (`gemm`), the planner (`plan`), the executors (`conv`, `transpose`,
-//! `pool`, `deform`, `winograd`) and the gradients built from them (`backward`, plus each op's own).
+//! microkernel and packing (`gemm`), the planner (`plan`), the executors (`conv`, with `direct`,
+//! `depthwise`, `winograd` and `fft_conv`; `transpose`, `pool`, `deform`) and the gradients built
+//! from them (`backward`, plus each op's own).
 
 pub mod backward;
 pub mod conv;
+mod depthwise;
 pub mod deform;
+mod direct;
 pub mod error;
 pub mod fft;
 pub mod fft_conv;

@@ -39,8 +39,10 @@ impl Algorithm {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConvPlan {
-    /// Tap-by-tap accumulation into output rows (SIMD along the output row when stride is 1).
+    /// Register-blocked direct loops: output tiles stay in registers over every channel and tap.
     Direct,
+    /// Direct loops for one input channel per group, with unrolled small-kernel tiles.
+    Depthwise,
     /// im2col packed straight into GEMM panels, `column_block` output positions at a time.
     Im2col { column_block: usize },
     /// Winograd F(m,3) per transformed axis on `tile_block` tiles at a time (3x3 or size-3 1-D
@@ -56,7 +58,7 @@ impl ConvPlan {
     /// The executor's name, as reported to callers.
     pub fn name(&self) -> &'static str {
         match self {
-            ConvPlan::Direct => "direct",
+            ConvPlan::Direct | ConvPlan::Depthwise => "direct",
             ConvPlan::Im2col { .. } => "im2col",
             ConvPlan::Winograd { .. } => "winograd",
             ConvPlan::Fft { .. } => "fft",
@@ -139,19 +141,18 @@ pub fn plan_conv(g: &ConvGeometry, requested: Algorithm) -> Result<ConvPlan, Con
         let block = (COLUMN_BLOCK_BYTES / per_column).max(NR) / NR * NR;
         ConvPlan::Im2col { column_block: block.min(g.out_plane().div_ceil(NR) * NR) }
     };
+    let direct = if g.in_channels_per_group() == 1 { ConvPlan::Depthwise } else { ConvPlan::Direct };
     match requested {
-        Algorithm::Direct => Ok(ConvPlan::Direct),
+        Algorithm::Direct => Ok(direct),
         Algorithm::Im2col => Ok(im2col()),
-        // GEMM needs a few output channels per group to fill its 4-row tiles; with fewer (e.g.
-        // depthwise) the direct loops do less wasted work.
         Algorithm::Winograd => match winograd_unsupported(g) {
             None => Ok(winograd_plan(g)),
             Some(why) => Err(ConvError::unsupported(why)),
         },
         Algorithm::Auto if fft_wins(g) => Ok(ConvPlan::Fft { tile: fft_tile(g), fold: fft_folds(g) }),
         Algorithm::Auto if auto_prefers_winograd(g) => Ok(winograd_plan(g)),
-        Algorithm::Auto if g.out_channels_per_group() >= 4 => Ok(im2col()),
-        Algorithm::Auto => Ok(ConvPlan::Direct),
+        Algorithm::Auto if prefers_direct(g) => Ok(direct),
+        Algorithm::Auto => Ok(im2col()),
         Algorithm::Fft if g.stride != [1; 3] => Err(ConvError::unsupported(format!(
             "algorithm 'fft' needs stride 1 (got {:?}): a strided output keeps only a fraction of \
              the positions the transform computes; use 'auto', 'direct' or 'im2col'",
@@ -250,6 +251,17 @@ pub fn fft_tile(g: &ConvGeometry) -> [usize; 2] {
     best.1
 }
 
+/// The rule for 'auto' between the direct tiles and im2col + GEMM. GEMM needs a few output
+/// channels per group to fill its 4-row tiles and enough of them to pay for packing; below that
+/// the direct tiles win: measured (wasm SIMD) up to 16 -> 16 channels at stride 1, and for
+/// depthwise with small depth multipliers at any stride. Strided dense convolutions gather their
+/// inputs, which the GEMM path does once in packing.
+fn prefers_direct(g: &ConvGeometry) -> bool {
+    let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
+    let unit_stride = g.stride.iter().all(|&s| s == 1);
+    cout_g < 4 || (cin_g == 1 && cout_g <= 8) || (unit_stride && cin_g * cout_g <= 256)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,7 +278,7 @@ mod tests {
         let wide = geometry(&[1, 64, 56, 56], &[64, 64, 3, 3], 1);
         assert!(matches!(plan_conv(&wide, Algorithm::Auto).unwrap(), ConvPlan::Winograd { tile: WinogradTile::F4, .. }));
         let narrow = geometry(&[1, 4, 56, 56], &[4, 4, 3, 3], 1);
-        assert!(matches!(plan_conv(&narrow, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
+        assert_eq!(plan_conv(&narrow, Algorithm::Auto).unwrap(), ConvPlan::Direct);
         let small = geometry(&[1, 64, 12, 12], &[64, 64, 3, 3], 1);
         assert!(matches!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
         let batched = geometry(&[4, 64, 12, 12], &[64, 64, 3, 3], 1);
@@ -274,19 +286,19 @@ mod tests {
         let five = geometry(&[1, 64, 56, 56], &[64, 64, 5, 5], 1);
         assert!(matches!(plan_conv(&five, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
         let depthwise = geometry(&[1, 32, 56, 56], &[32, 1, 3, 3], 32);
-        assert_eq!(plan_conv(&depthwise, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        assert_eq!(plan_conv(&depthwise, Algorithm::Auto).unwrap(), ConvPlan::Depthwise);
         let large = geometry(&[1, 1, 512, 512], &[1, 1, 15, 15], 1);
         assert!(matches!(plan_conv(&large, Algorithm::Auto).unwrap(), ConvPlan::Fft { .. }));
         let five_narrow = geometry(&[1, 16, 40, 40], &[24, 16, 5, 5], 1);
         assert!(matches!(plan_conv(&five_narrow, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
         let small = geometry(&[1, 1, 512, 512], &[1, 1, 3, 3], 1);
-        assert_eq!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        assert_eq!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Depthwise);
         let line = geometry(&[1, 1, 4096], &[1, 1, 127], 1);
         assert!(matches!(plan_conv(&line, Algorithm::Auto).unwrap(), ConvPlan::Fft { fold: true, .. }));
         let short_line = geometry(&[1, 1, 4096], &[1, 1, 15], 1);
-        assert_eq!(plan_conv(&short_line, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        assert_eq!(plan_conv(&short_line, Algorithm::Auto).unwrap(), ConvPlan::Depthwise);
         let skinny = geometry(&[1, 1, 512, 512], &[1, 1, 41, 3], 1);
-        assert_eq!(plan_conv(&skinny, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        assert_eq!(plan_conv(&skinny, Algorithm::Auto).unwrap(), ConvPlan::Depthwise);
         // 1024 x 1024 kernels of 15x15 spectra would need far more than the budget.
         let wide = geometry(&[1, 1024, 64, 64], &[1024, 1024, 15, 15], 1);
         assert!(matches!(plan_conv(&wide, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
@@ -338,6 +350,25 @@ mod tests {
         let e = plan_conv(&strided, Algorithm::Fft).unwrap_err();
         assert!(e.message.contains("stride 1") && e.message.contains("[2, 2]"), "{}", e.message);
         assert!(!matches!(plan_conv(&strided, Algorithm::Auto).unwrap(), ConvPlan::Fft { .. }));
+    }
+
+    #[test]
+    fn auto_picks_gemm_for_many_channels_and_direct_for_few() {
+        let dense = geometry(&[1, 64, 56, 56], &[64, 64, 5, 5], 1);
+        assert!(matches!(plan_conv(&dense, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
+        let depthwise = geometry(&[1, 32, 56, 56], &[32, 1, 3, 3], 32);
+        assert_eq!(plan_conv(&depthwise, Algorithm::Auto).unwrap(), ConvPlan::Depthwise);
+        assert_eq!(plan_conv(&depthwise, Algorithm::Direct).unwrap(), ConvPlan::Depthwise);
+        let filter = geometry(&[1, 3, 64, 64], &[1, 3, 5, 5], 1);
+        assert_eq!(plan_conv(&filter, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        let narrow = geometry(&[1, 16, 56, 56], &[16, 16, 5, 5], 1);
+        assert_eq!(plan_conv(&narrow, Algorithm::Auto).unwrap(), ConvPlan::Direct);
+        let multiplier = geometry(&[1, 8, 56, 56], &[32, 1, 3, 3], 8);
+        assert_eq!(plan_conv(&multiplier, Algorithm::Auto).unwrap(), ConvPlan::Depthwise);
+        let mut strided = ConvParams::new(2);
+        strided.stride = vec![2, 2];
+        let stem = ConvGeometry::new(&[1, 3, 224, 224], &[64, 3, 7, 7], None, &strided).unwrap();
+        assert!(matches!(plan_conv(&stem, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
     }
 
     #[test]

@@ -41,6 +41,28 @@ mod imp {
             // SAFETY: bounds checked above; v128_store has no alignment requirement.
             unsafe { v128_store(s.as_mut_ptr() as *mut v128, self.0) }
         }
+        /// Loads `s[i..i + 4]` without a bounds check.
+        ///
+        /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> Self {
+            F32x4(v128_load(s.as_ptr().add(i) as *const v128))
+        }
+        /// Loads `s[i], s[i + 2], s[i + 4], s[i + 6]` (a stride-2 row) without a bounds check.
+        ///
+        /// # Safety
+        /// `i + 7 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_even_unchecked(s: &[f32], i: usize) -> Self {
+            let (a, b) = (Self::load_unchecked(s, i), Self::load_unchecked(s, i + 3));
+            F32x4(i32x4_shuffle::<0, 2, 5, 7>(a.0, b.0))
+        }
+        /// Loads `s[0], s[stride], s[2 * stride], s[3 * stride]`.
+        #[inline(always)]
+        pub fn gather(s: &[f32], stride: usize) -> Self {
+            F32x4(f32x4(s[0], s[stride], s[2 * stride], s[3 * stride]))
+        }
         #[inline(always)]
         pub fn add(self, o: Self) -> Self {
             F32x4(f32x4_add(self.0, o.0))
@@ -109,6 +131,22 @@ mod imp {
         pub fn store(self, s: &mut [f32]) {
             s[..4].copy_from_slice(&self.0);
         }
+        /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> Self {
+            F32x4(std::array::from_fn(|l| *s.get_unchecked(i + l)))
+        }
+        /// # Safety
+        /// `i + 7 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_even_unchecked(s: &[f32], i: usize) -> Self {
+            F32x4(std::array::from_fn(|l| *s.get_unchecked(i + 2 * l)))
+        }
+        #[inline(always)]
+        pub fn gather(s: &[f32], stride: usize) -> Self {
+            F32x4([s[0], s[stride], s[2 * stride], s[3 * stride]])
+        }
         #[inline(always)]
         pub fn add(self, o: Self) -> Self {
             F32x4(std::array::from_fn(|i| self.0[i] + o.0[i]))
@@ -159,5 +197,13 @@ mod tests {
         let t = F32x4::transpose4(rows);
         t[1].store(&mut out);
         assert_eq!(out, [1.0, 5.0, 9.0, 13.0]);
+        let row: Vec<f32> = (0..10).map(|i| i as f32).collect();
+        // SAFETY: 1 + 7 <= 10 and 6 + 4 <= 10.
+        unsafe { F32x4::load_even_unchecked(&row, 1) }.store(&mut out);
+        assert_eq!(out, [1.0, 3.0, 5.0, 7.0]);
+        unsafe { F32x4::load_unchecked(&row, 6) }.store(&mut out);
+        assert_eq!(out, [6.0, 7.0, 8.0, 9.0]);
+        F32x4::gather(&row, 3).store(&mut out);
+        assert_eq!(out, [0.0, 3.0, 6.0, 9.0]);
     }
 }
