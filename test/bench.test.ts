@@ -62,7 +62,25 @@ it('bench --quick measures every runner and peer on S1..S10 and writes results',
     'wasm-simd direct', 'wasm-simd im2col', 'wasm direct', 'wasm im2col', 'js direct',
   ]);
   for (const d of results.denormals) expect(d.ratio).toBeGreaterThan(0);
-});
+}, 150_000);
+
+it('bench:browser --quick runs the same layers, runners and peers in headless Chromium', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const out = execFileSync(process.execPath, ['bench/browser.mjs', '--quick'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  expect(out).toContain('HeadlessChrome');
+  expect(out.split('\n').filter((l) => /^\| S\d+ /.test(l))).toHaveLength(20);
+  const results = JSON.parse(readFileSync(new URL('../bench/results/browser.json', import.meta.url), 'utf8'));
+  expect(results.peak.gflops).toBeGreaterThan(0);
+  expect(results.rows.map((r: { shape: string }) => r.shape)).toEqual(Array.from({ length: 10 }, (_, i) => `S${i + 1} (quick)`));
+  for (const row of results.rows) {
+    expect(Object.keys(row.results)).toEqual(RUNNERS);
+    expect(Object.keys(row.peers)).toEqual(PEERS);
+    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
+    // Cross-origin isolation gives onnxruntime-web its threads.
+    for (const name of ['ort(1)', 'ort(2)']) expect(row.peers[name].ms, `${row.shape} ${name}`).toBeGreaterThan(0);
+  }
+  expect(readFileSync(new URL('../bench/results/browser-report.html', import.meta.url), 'utf8')).toContain('<h2>S10 (quick)</h2>');
+}, 150_000);
 
 describe('the ONNX writer', () => {
   ort.env.wasm.numThreads = 1;
