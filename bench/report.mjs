@@ -27,7 +27,7 @@ export function printTables(results) {
   console.log(table(['shape', 'MMACs', ...names], rows.map((r) => [r.shape, fixed(r.macs / 1e6, 1), ...entries(results, r).map(([, e]) => cell(e))])));
 
   console.log(`\nagainst the best single-thread peer and the peak; targets: wasm-simd >= ${targets.wasmVsBestPeer}x best peer, js >= ${targets.jsVsTfjsCpu}x tfjs-cpu:`);
-  const header = ['shape', 'best peer (GFLOP/s)', 'simd/peer', 'relaxed/peer', 'simd of peak', 'peer of peak', 'pool(2)/simd', 'target simd', 'target js'];
+  const header = ['shape', 'best peer (GFLOP/s)', 'simd/peer', 'relaxed/peer', 'simd of peak', 'peer of peak', 'pool(2) speedup', 'target simd', 'target js'];
   const body = rows.map((r) => {
     const s = r.summary;
     const peer = s.bestPeer ? r.peers[s.bestPeer] : undefined;
