@@ -86,6 +86,17 @@ Targets: wasm-simd ${verdict(s.targets.wasmVsBestPeer)} (>= ${s.targets.wasmVsBe
 <div class="chart" style="--peak:${peakAt}%">${bars}</div></section>`;
 }
 
+/** The comparison table of the printed report, as HTML. */
+function summaryTable(results) {
+  const head = ['layer', 'best single-thread peer', 'wasm-simd/peer', 'relaxed/peer', 'wasm-simd of peak', 'pool(2) speedup', `wasm-simd >= ${results.targets.wasmVsBestPeer}x peer`, `js >= ${results.targets.jsVsTfjsCpu}x tfjs-cpu`];
+  const rows = results.rows.map((r) => {
+    const s = r.summary;
+    const cells = [r.shape, s.bestPeer ? `${s.bestPeer} (${fixed(s.bestPeerGflops, 2)} GFLOP/s)` : 'n/a', ratio(s.simdVsPeer), ratio(s.relaxedVsPeer), percent(r.results['wasm-simd'].ofPeak), ratio(s.poolSpeedup), verdict(s.targets.wasmVsBestPeer), verdict(s.targets.jsVsTfjsCpu)];
+    return `<tr>${cells.map((c) => `<td>${escape(c)}</td>`).join('')}</tr>`;
+  });
+  return `<table><tr>${head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr>\n${rows.join('\n')}</table>`;
+}
+
 export function htmlReport(results) {
   const { peak } = results;
   return `<!doctype html>
@@ -100,10 +111,13 @@ h2 { font-size: 1.05em; margin: 1.6em 0 0.3em; }
 .fill { display: block; height: 100%; }
 .ours { background: #2a7ab0; } .peer { background: #999; }
 .value { font-size: 0.9em; color: #444; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
 </style></head><body>
 <h1>convkit benchmark</h1>
 <p>${escape(results.date)}, convkit ${escape(results.convkit)}, ${escape(results.environment)}${results.quick ? ', quick run' : ''}; median of ${results.reps} runs; outputs checked against convkit's JS backend (max relative difference ${results.tolerance}).</p>
 <p>wasm SIMD128 peak (f32x4 mul+add, dashed red line): <b>${fixed(peak.gflops, 1)} GFLOP/s</b> (${peak.byAccumulators.map((b) => `${b.accumulators} accumulators ${fixed(b.gflops, 1)}`).join(', ')}). Blue: convkit; grey: peers.</p>
+${summaryTable(results)}
 ${results.rows.map((row) => shapeChart(results, row)).join('\n')}
 </body></html>
 `;
