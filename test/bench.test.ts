@@ -1,29 +1,121 @@
-// `npm run bench -- --quick` keeps working: it runs every backend, checks they agree, prints the
-// table and writes the JSON results.
+// `npm run bench -- --quick` keeps working: it runs every convkit backend and every peer on S1..S10,
+// checks they agree, measures the SIMD peak, prints the tables and writes the JSON and HTML results.
+// The ONNX writer the bench uses for onnxruntime-web is checked on its own against convkit.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { expect, it } from 'vitest';
+import * as ort from 'onnxruntime-web';
+import { afterAll, describe, expect, it } from 'vitest';
+import { singleNodeModel } from '../bench/onnx.mjs';
+import { compare, loadConvkit, tensor } from './helpers.js';
 
-it('bench --quick prints a row per shape and writes results', () => {
+const RUNNERS = ['wasm-simd', 'wasm-relaxed', 'wasm', 'js', 'pool(2)'];
+const PEERS = ['tfjs-wasm', 'tfjs-cpu', 'ort(1)', 'ort(2)'];
+
+interface Entry {
+  ms?: number;
+  gflops?: number;
+  na?: string;
+}
+
+it('bench --quick measures every runner and peer on S1..S10 and writes results', () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const out = execFileSync(process.execPath, ['bench/run.mjs', '--quick'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  const rows = out.split('\n').filter((l) => /^\| S\d/.test(l));
-  expect(rows).toHaveLength(5);
+  const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'bench/run.mjs', '--quick'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const rowNames = Array.from({ length: 10 }, (_, i) => `S${i + 1} (quick)`);
+  // Two tables with a row per shape: times, then the comparisons.
+  expect(out.split('\n').filter((l) => /^\| S\d+ /.test(l))).toHaveLength(20);
+  expect(out).toMatch(/wasm SIMD128 peak \(f32x4 mul\+add\): \d/);
   const results = JSON.parse(readFileSync(new URL('../bench/results/latest.json', import.meta.url), 'utf8'));
   expect(results.quick).toBe(true);
+  expect(results.peak.gflops).toBeGreaterThan(0);
+  expect(results.peak.byAccumulators.map((b: { accumulators: number }) => b.accumulators)).toEqual([4, 8, 12, 16]);
+  expect(results.rows.map((r: { shape: string }) => r.shape)).toEqual(rowNames);
+  const measuredOrExplained = (e: Entry) => (e.na ? e.na.length > 0 : (e.ms ?? 0) > 0 && (e.gflops ?? 0) > 0);
   for (const row of results.rows) {
+    expect(Object.keys(row.results)).toEqual(RUNNERS);
+    expect(Object.keys(row.peers)).toEqual(PEERS);
+    for (const name of RUNNERS) expect(measuredOrExplained(row.results[name]), `${row.shape} ${name}`).toBe(true);
+    for (const name of PEERS) expect(measuredOrExplained(row.peers[name]), `${row.shape} ${name}`).toBe(true);
+    // Only the relaxed build may be missing among convkit's runners; every shape has some peer.
     for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
+    expect(PEERS).toContain(row.summary.bestPeer);
+    expect(row.summary.simdVsPeer).toBeGreaterThan(0);
+    expect(row.summary.poolSpeedup).toBeGreaterThan(0);
   }
-  // The image filters run on every backend and the pool.
+  // onnxruntime-web runs every layer of the suite.
+  for (const row of results.rows) expect(row.peers['ort(1)'].ms, row.shape).toBeGreaterThan(0);
+  const html = readFileSync(new URL('../bench/results/report.html', import.meta.url), 'utf8');
+  expect(statSync(new URL('../bench/results/report.html', import.meta.url)).size).toBeGreaterThan(1000);
+  for (const name of rowNames) expect(html).toContain(`<h2>${name}</h2>`);
+  expect(html).not.toMatch(/(src|href)="http/);
+  // The image filters and denormal sections stay.
   expect(results.images.map((r: { filter: string }) => r.filter)).toEqual(['gaussianBlur sigma 2', 'sobel magnitude', 'sharpen', 'filter2d 7x7 (not separable)']);
   for (const row of results.images) {
     for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
   }
   expect(out).toContain('image filters on 160x120 RGBA');
-  // Denormal inputs are measured against normal ones for every backend and algorithm.
   expect(results.denormals.map((d: { backend: string; algorithm: string }) => `${d.backend} ${d.algorithm}`)).toEqual([
     'wasm-simd direct', 'wasm-simd im2col', 'wasm direct', 'wasm im2col', 'js direct',
   ]);
   for (const d of results.denormals) expect(d.ratio).toBeGreaterThan(0);
+}, 150_000);
+
+it('bench:browser --quick runs the same layers, runners and peers in headless Chromium', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const out = execFileSync(process.execPath, ['bench/browser.mjs', '--quick'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  expect(out).toContain('HeadlessChrome');
+  expect(out.split('\n').filter((l) => /^\| S\d+ /.test(l))).toHaveLength(20);
+  const results = JSON.parse(readFileSync(new URL('../bench/results/browser.json', import.meta.url), 'utf8'));
+  expect(results.peak.gflops).toBeGreaterThan(0);
+  expect(results.rows.map((r: { shape: string }) => r.shape)).toEqual(Array.from({ length: 10 }, (_, i) => `S${i + 1} (quick)`));
+  for (const row of results.rows) {
+    expect(Object.keys(row.results)).toEqual(RUNNERS);
+    expect(Object.keys(row.peers)).toEqual(PEERS);
+    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
+    // Cross-origin isolation gives onnxruntime-web its threads.
+    for (const name of ['ort(1)', 'ort(2)']) expect(row.peers[name].ms, `${row.shape} ${name}`).toBeGreaterThan(0);
+  }
+  expect(readFileSync(new URL('../bench/results/browser-report.html', import.meta.url), 'utf8')).toContain('<h2>S10 (quick)</h2>');
+}, 150_000);
+
+describe('the ONNX writer', () => {
+  ort.env.wasm.numThreads = 1;
+  const sessions: ort.InferenceSession[] = [];
+  afterAll(() => Promise.all(sessions.map((s) => s.release())));
+
+  async function runOnnx(op: string, attributes: Record<string, number | number[]>, x: ReturnType<typeof tensor>, w: ReturnType<typeof tensor>, b: ReturnType<typeof tensor>, outputShape: number[]) {
+    const model = singleNodeModel({ op, attributes, weight: w, bias: b, inputShape: x.shape, outputShape });
+    const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+    sessions.push(session);
+    const y = (await session.run({ X: new ort.Tensor('float32', x.data, x.shape) })).Y;
+    return { data: y.data as Float32Array, shape: [...y.dims] };
+  }
+
+  it('gives onnxruntime-web a Conv (grouped, strided, dilated, uneven padding, bias) that matches convkit', async () => {
+    const ck = await loadConvkit('js');
+    const x = tensor([1, 4, 9, 11], 1);
+    const w = tensor([6, 2, 3, 2], 2);
+    const b = tensor([6], 3);
+    const want = ck.conv2d(x, w, { groups: 2, stride: [2, 1], dilation: [1, 2], padding: [[1, 2], [0, 3]], bias: b, backend: 'js' });
+    const got = await runOnnx('Conv', { kernel_shape: [3, 2], strides: [2, 1], dilations: [1, 2], pads: [1, 0, 2, 3], group: 2 }, x, w, b, want.shape);
+    expect(got.shape).toEqual(want.shape);
+    const { ok, detail } = compare(got, want);
+    expect(ok, detail).toBe(true);
+  });
+
+  it('gives onnxruntime-web a ConvTranspose (grouped, strided, padded, bias) that matches convkit', async () => {
+    const ck = await loadConvkit('js');
+    const x = tensor([1, 4, 5, 6], 4);
+    const w = tensor([4, 3, 4, 3], 5);
+    const b = tensor([6], 6);
+    const want = ck.convTranspose2d(x, w, { groups: 2, stride: 2, padding: [1, 0], bias: b, backend: 'js' });
+    const got = await runOnnx('ConvTranspose', { kernel_shape: [4, 3], strides: [2, 2], pads: [1, 0, 1, 0], group: 2 }, x, w, b, want.shape);
+    expect(got.shape).toEqual(want.shape);
+    const { ok, detail } = compare(got, want);
+    expect(ok, detail).toBe(true);
+  });
 });

@@ -1,0 +1,50 @@
+// The benchmark page (bundled by bench/browser.mjs): the same conv suite as in Node, in the browser.
+// convkit comes unbundled from /dist/ (three module instances), onnxruntime-web runs in module workers.
+import { measurePeak } from './peak.mjs';
+import { ortPeer } from './ort-peer.mjs';
+import { QUICK_SHAPES, SHAPES, TARGETS } from './shapes.mjs';
+import { TOLERANCE, convkitRunners, runConvSuite } from './suite.mjs';
+import { loadTfjsPeers } from './tfjs-peer.mjs';
+
+async function browserOrtPeer(threads) {
+  const worker = new Worker(new URL('/bench/ort-browser-worker.mjs', location.href), { type: 'module' });
+  const request = (message) =>
+    new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => resolve(data);
+      worker.onerror = (e) => reject(new Error(e.message));
+      worker.postMessage(message);
+    });
+  await request({ threads });
+  return ortPeer(threads, request, () => worker.terminate());
+}
+
+/** Runs the suite; `peakBinaries` come from Node (wabt), as `{ accumulators, bytes: number[] }`. */
+window.runBench = async ({ quick, peakBinaries }) => {
+  const reps = quick ? 2 : 5;
+  const dist = new URL('/dist/index.js', location.href).href;
+  const [relaxed, simd, scalar] = await Promise.all(['relaxed', 'simd', 'scalar'].map((build) => import(`${dist}?build=${build}`)));
+  await relaxed.init();
+  await simd.init({ relaxed: false });
+  await scalar.init({ simd: false, relaxed: false });
+  const pool = await simd.createPool({ workers: 2 });
+  const binaries = peakBinaries.map(({ accumulators, bytes }) => ({ accumulators, bytes: Uint8Array.from(bytes) }));
+  const peak = await measurePeak(binaries, { reps, callMs: quick ? 5 : 40 });
+  const peers = [...(await loadTfjsPeers('/node_modules/@tensorflow/tfjs-backend-wasm/dist/')), await browserOrtPeer(1), await browserOrtPeer(2)];
+  const runners = convkitRunners({ relaxed, simd, scalar, pool });
+  const rows = await runConvSuite({ shapes: quick ? QUICK_SHAPES : SHAPES, reps, runners, peers, peakGflops: peak.gflops });
+  await pool.terminate();
+  await Promise.all(peers.map((p) => p.close?.()));
+  return {
+    date: new Date().toISOString(),
+    environment: `${navigator.userAgent}, ${navigator.hardwareConcurrency} cores`,
+    convkit: simd.backendInfo().version,
+    quick,
+    reps,
+    tolerance: TOLERANCE,
+    peak,
+    targets: TARGETS,
+    runners: runners.map((r) => r.name),
+    peers: peers.map((p) => ({ name: p.name, threads: p.threads })),
+    rows,
+  };
+};

@@ -1,0 +1,102 @@
+// The convolution suite, the same in Node and in the browser: every convkit runner and every peer
+// on each shape, outputs checked against convkit's JS backend, timings summarized against the best
+// single-thread peer, the SIMD peak and the issue's targets.
+import { TARGETS, usefulMacs } from './shapes.mjs';
+import { maxRelDiff, median, randomTensor, timeRuns } from './timing.mjs';
+
+export const TOLERANCE = 1e-3;
+
+const call = (lib, extra) => (shape, x, w) => lib[shape.op](x, w, { ...shape.opts, ...extra });
+
+/** Why the relaxed-SIMD instance cannot run, or undefined when it loaded. */
+function relaxedMissing(relaxed, engineFlag) {
+  const loaded = relaxed.backendInfo().relaxedSimd;
+  if (loaded === true) return undefined;
+  if (engineFlag) return engineFlag;
+  if (loaded === undefined) return 'this convkit build has no relaxed SIMD binary (backendInfo().relaxedSimd is undefined)';
+  return 'init() did not load the relaxed SIMD binary (backendInfo().relaxedSimd is false)';
+}
+
+/**
+ * convkit's runners from separately loaded module instances (`relaxed` from a plain init(), `simd`
+ * with `{ relaxed: false }`, `scalar` with `{ simd: false }`) and a 2-worker pool. `engineFlag`
+ * names a missing engine switch that keeps relaxed SIMD off, if any.
+ */
+export function convkitRunners({ relaxed, simd, scalar, pool }, engineFlag) {
+  return [
+    { name: 'wasm-simd', run: call(simd, {}) },
+    { name: 'wasm-relaxed', run: call(relaxed, {}), missing: relaxedMissing(relaxed, engineFlag) },
+    { name: 'wasm', run: call(scalar, {}) },
+    { name: 'js', run: call(simd, { backend: 'js' }) },
+    { name: 'pool(2)', run: call(pool, {}) },
+  ];
+}
+
+function check(name, shape, got, reference) {
+  const diff = maxRelDiff(got, reference);
+  if (!(diff < TOLERANCE)) throw new Error(`${name} disagrees with convkit's JS backend on ${shape.name}: ${diff}`);
+}
+
+const target = (ratio, bar) => ({ target: bar, ratio, met: ratio === undefined ? undefined : ratio >= bar });
+
+/** Best single-thread peer, the ratios against it, the pool's speedup and the issue's targets. */
+function summarize(row, peers) {
+  const single = peers.filter((p) => p.threads === 1 && row.peers[p.name].gflops);
+  const best = single.reduce((b, p) => (!b || row.peers[p.name].gflops > row.peers[b.name].gflops ? p : b), undefined);
+  const bestGflops = best && row.peers[best.name].gflops;
+  const vsBest = (name) => (best && row.results[name].gflops ? row.results[name].gflops / bestGflops : undefined);
+  const tfjsCpu = row.peers['tfjs-cpu']?.gflops;
+  const simdVsPeer = vsBest('wasm-simd');
+  const jsVsTfjsCpu = tfjsCpu ? row.results.js.gflops / tfjsCpu : undefined;
+  return {
+    bestPeer: best?.name,
+    bestPeerGflops: bestGflops,
+    simdVsPeer,
+    relaxedVsPeer: vsBest('wasm-relaxed'),
+    poolSpeedup: row.results['wasm-simd'].ms / row.results['pool(2)'].ms,
+    targets: { wasmVsBestPeer: target(simdVsPeer, TARGETS.wasmVsBestPeer), jsVsTfjsCpu: target(jsVsTfjsCpu, TARGETS.jsVsTfjsCpu) },
+  };
+}
+
+/**
+ * One row per shape: `results` (convkit runners) and `peers`, each `{ ms, times, gflops, ofPeak }`
+ * or `{ na: reason }`, and a `summary`. A runner or peer whose output differs throws.
+ */
+export async function runConvSuite({ shapes, reps, runners, peers, peakGflops, log = () => {} }) {
+  const timing = (macs, times) => {
+    const ms = median(times);
+    const gflops = (2 * macs) / (ms * 1e6);
+    return { ms, times, gflops, ofPeak: gflops / peakGflops };
+  };
+  const rows = [];
+  for (const shape of shapes) {
+    const x = randomTensor(shape.x, 1);
+    const w = randomTensor(shape.w, 2);
+    const reference = await runners.find((r) => r.name === 'js').run(shape, x, w);
+    const macs = usefulMacs(shape, reference.shape);
+    const row = { shape: shape.name, op: shape.op, x: shape.x, w: shape.w, opts: shape.opts, macs, results: {}, peers: {} };
+    for (const { name, run, missing } of runners) {
+      if (missing) {
+        row.results[name] = { na: missing };
+        continue;
+      }
+      check(name, shape, (await run(shape, x, w)).data, reference.data);
+      row.results[name] = timing(macs, await timeRuns(() => run(shape, x, w), reps));
+    }
+    for (const peer of peers) {
+      let measured;
+      try {
+        measured = await peer.measure(shape, x, w, reference.shape, reps);
+      } catch (e) {
+        row.peers[peer.name] = { na: String(e?.message ?? e) };
+        continue;
+      }
+      check(peer.name, shape, measured.output, reference.data);
+      row.peers[peer.name] = timing(macs, measured.times);
+    }
+    row.summary = summarize(row, peers);
+    rows.push(row);
+    log(`measured ${shape.name}`);
+  }
+  return rows;
+}
