@@ -1,4 +1,4 @@
-// Relaxed SIMD vs SIMD128: conv2d on the two wasm builds, side by side in one process (separate
+// Relaxed SIMD vs SIMD128: the benchmark layers on the two wasm builds, side by side in one process (separate
 // module instances), run in pairs back to back (alternating which goes first) so machine noise hits
 // both alike. Prints the median and best time of each and, as the speed-up, the median over the
 // pairs of simd time / relaxed time (steadier than a ratio of medians on a shared, busy machine).
@@ -7,7 +7,7 @@
 //   node --experimental-wasm-relaxed-simd bench/relaxed.mjs [--reps N] [--quick]
 import { performance } from 'node:perf_hooks';
 import wabtInit from 'wabt';
-import { QUICK_SHAPES, SHAPES } from './shapes.mjs';
+import { QUICK_SHAPES, SHAPES, usefulMacs } from './shapes.mjs';
 
 const quick = process.argv.includes('--quick');
 const repsAt = process.argv.indexOf('--reps');
@@ -53,20 +53,21 @@ console.log(['shape', 'simd ms', 'relaxed ms', 'simd GFLOP/s', 'relaxed GFLOP/s'
 for (const shape of quick ? QUICK_SHAPES : SHAPES) {
   const x = randomTensor(shape.x, 1);
   const w = randomTensor(shape.w, 2);
-  const a = relaxed.conv2d(x, w, shape.opts);
-  const b = simd.conv2d(x, w, shape.opts);
+  const call = (lib) => lib[shape.op](x, w, shape.opts);
+  const a = call(relaxed);
+  const b = call(simd);
   let diff = 0;
   for (let i = 0; i < a.data.length; i++) diff = Math.max(diff, Math.abs(a.data[i] - b.data[i]) / (1 + Math.abs(b.data[i])));
   if (!(diff < 1e-4)) throw new Error(`the relaxed and SIMD128 builds disagree on ${shape.name}: ${diff}`);
-  const flops = 2 * a.data.length * shape.w[1] * shape.w[2] * shape.w[3];
+  const flops = 2 * usefulMacs(shape, a.shape);
   // Warm-up: V8 compiles wasm with a baseline compiler first and optimizes hot functions later.
-  for (let r = 0; r < 2; r++) for (const lib of [simd, relaxed]) lib.conv2d(x, w, shape.opts);
+  for (let r = 0; r < 2; r++) for (const lib of [simd, relaxed]) call(lib);
   const times = { simd: [], relaxed: [] };
   for (let r = 0; r < reps; r++) {
     const pair = [['simd', simd], ['relaxed', relaxed]];
     for (const [name, lib] of r % 2 ? pair.reverse() : pair) {
       const t0 = performance.now();
-      lib.conv2d(x, w, shape.opts);
+      call(lib);
       times[name].push(performance.now() - t0);
     }
   }
