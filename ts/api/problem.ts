@@ -23,9 +23,6 @@ export interface ConvProblem {
   flip: boolean;
   algorithm: Algorithm;
   hasBias: boolean;
-  /** Set by the pool on the weight copies it posts: names the caller's weight for the workers'
-   * kernel caches (a posted copy has no identity of its own). */
-  weightKey?: string;
 }
 
 /** Output length of one axis for a "valid" convolution over the padded input. */

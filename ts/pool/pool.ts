@@ -32,7 +32,6 @@ import { checkFilterMemory, filterBand, imageCalls, type DirectionOptions, type 
 import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
 import { optionsObject, type BackendName } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
-import type { ConvProblem } from '../api/problem.js';
 import type { Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
 import type { ResultArrays } from '../backends/backend.js';
@@ -287,21 +286,11 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     }
   }
 
-  // Weight arrays the pool has posted, numbered: a posted copy keeps the caller's weight's name.
-  const weightIds = new WeakMap<Float32Array, number>();
-  let weightCount = 0;
-  const weightId = (w: Float32Array) => {
-    if (!weightIds.has(w)) weightIds.set(w, weightCount++);
-    return weightIds.get(w)!;
-  };
-
   /** Sends one piece of a call: its arrays are cut when it is posted (again, on a retry). */
   const postPiece =
     (call: OpCall, piece: Piece, transfer: boolean | undefined): Post<ResultArrays> =>
     (worker) => {
       const { problem, arrays } = pieceArgs(call, piece);
-      // Names the caller's weight (and the piece's rows of it) for the workers' kernel caches.
-      if (call.kind === 'conv') (problem as ConvProblem).weightKey = `${weightId(call.arrays[1]!)}/${piece.outChannels[0]}`;
       // Pieces cut from the inputs are our own copies and always move; the caller's buffers move
       // only with `transfer: true`.
       const buffers = [...new Set(arrays.flatMap((a, i) => (a && (a !== call.arrays[i] || transfer) ? [a.buffer] : [])))];

@@ -88,8 +88,8 @@ const deformOptions = (p: DeformConvProblem) => [u32(p.stride), u32(p.padding), 
 const poolOptions = (p: PoolProblem) =>
   [POOL_KINDS.indexOf(p.kind), u32(p.kernel), u32(p.stride), u32(p.padding), u32(p.dilation), p.ceilMode, p.countIncludePad, p.divisorOverride] as const;
 
-/** What a prepared conv kernel depends on: the problem without its batch (and without the cache key). */
-function convSignature({ inputShape, outputShape, weightKey: _, ...rest }: ConvProblem): string {
+/** What a prepared conv kernel depends on: the problem without its batch. */
+function convSignature({ inputShape, outputShape, ...rest }: ConvProblem): string {
   return JSON.stringify([inputShape.slice(1), outputShape.slice(1), rest]);
 }
 
@@ -105,7 +105,7 @@ export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): 
     memoryBytes: () => exports.memory.buffer.byteLength,
     conv(p, input, weight, bias) {
       return guarded(() => {
-        const kernel = kernels.get(weight, p.weightKey, convSignature(p), () =>
+        const kernel = kernels.get(weight, convSignature(p), () =>
           new glue.ConvKernel(u32(p.inputShape), weight, u32(p.weightShape), p.hasBias, ...convOptions(p), ALGORITHMS.indexOf(p.algorithm)),
         );
         return kernel.run(input, p.inputShape[0], bias);

@@ -1,9 +1,10 @@
 /** Prepared convolution kernels kept in wasm memory and reused by later calls with the same weight
  * and the same problem apart from the batch, so a model's layers pack (or Winograd/FFT-transform)
- * their weights once. The weight is found by identity: the same Float32Array, or the same
- * `weightKey` a pool gives the copies it posts to its workers. A hit also compares the weight's
- * contents with a copy taken when the kernel was prepared, so a weight edited in place is prepared
- * again rather than answered from stale panels; that pass costs far less than the convolution. */
+ * their weights once. A weight is recognized by its contents, compared bit for bit with a copy
+ * taken when its kernel was prepared: the same array, an array edited in place (prepared again,
+ * never answered from stale panels), or a fresh copy with equal values (as each pool worker
+ * receives) all come out right. The comparison stops at the first differing value and costs far
+ * less than the convolution. */
 
 export interface CachedKernel {
   free(): void;
@@ -11,7 +12,6 @@ export interface CachedKernel {
 }
 
 interface Entry<K> {
-  owner: WeakRef<Float32Array> | string;
   signature: string;
   weights: Float32Array;
   kernel: K;
@@ -30,21 +30,16 @@ export class KernelCache<K extends CachedKernel> {
     private readonly maxBytes = CACHE_BYTES,
   ) {}
 
-  /** The kernel for `weight` (found by `owner`: a string key, or the array itself) and `signature`;
-   * `prepare` makes one when there is none or the weight changed. */
-  get(weight: Float32Array, owner: string | undefined, signature: string, prepare: () => K): K {
-    const key = owner ?? weight;
-    const i = this.entries.findIndex((e) => e.signature === signature && ownerOf(e) === key);
+  /** The kernel for `weight` and `signature`; `prepare` makes one when none matches. */
+  get(weight: Float32Array, signature: string, prepare: () => K): K {
+    const i = this.entries.findIndex((e) => e.signature === signature && sameBits(e.weights, weight));
     if (i >= 0) {
       const [entry] = this.entries.splice(i, 1);
-      if (sameBits(entry.weights, weight)) {
-        this.entries.push(entry);
-        return entry.kernel;
-      }
-      entry.kernel.free();
+      this.entries.push(entry);
+      return entry.kernel;
     }
     const kernel = prepare();
-    this.entries.push({ owner: owner ?? new WeakRef(weight), signature, weights: weight.slice(), kernel });
+    this.entries.push({ signature, weights: weight.slice(), kernel });
     this.trim();
     return kernel;
   }
@@ -59,23 +54,15 @@ export class KernelCache<K extends CachedKernel> {
     this.entries = [];
   }
 
-  /** Drops entries whose weight was garbage-collected, then the least recently used ones beyond the
-   * bounds; the newest entry always stays. */
+  /** Frees the least recently used kernels beyond the bounds; the newest always stays. */
   private trim(): void {
-    const live = this.entries.filter((e) => ownerOf(e) !== undefined);
-    for (const e of this.entries) if (!live.includes(e)) e.kernel.free();
-    let bytes = live.reduce((sum, e) => sum + entryBytes(e), 0);
-    while (live.length > 1 && (live.length > this.maxEntries || bytes > this.maxBytes)) {
-      const oldest = live.shift()!;
+    let bytes = this.entries.reduce((sum, e) => sum + entryBytes(e), 0);
+    while (this.entries.length > 1 && (this.entries.length > this.maxEntries || bytes > this.maxBytes)) {
+      const oldest = this.entries.shift()!;
       bytes -= entryBytes(oldest);
       oldest.kernel.free();
     }
-    this.entries = live;
   }
-}
-
-function ownerOf(e: Entry<unknown>): Float32Array | string | undefined {
-  return typeof e.owner === 'string' ? e.owner : e.owner.deref();
 }
 
 function entryBytes(e: Entry<CachedKernel>): number {

@@ -1,0 +1,124 @@
+// Calibrates the planner's 'auto' rule (crates/convkit-core/src/plan.rs) on this machine: sweeps
+// each decision the rule makes, times every algorithm that can serve each point on the wasm-SIMD
+// build, and finds where the winner changes. Writes the thresholds to
+// crates/convkit-core/src/calibration.rs (rebuild to use them) unless run with --check, then shows
+// auto against the fastest explicit algorithm on the benchmark layers S1-S10.
+//   npm run calibrate [-- --check]
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { SHAPES } from './shapes.mjs';
+import { median, randomTensor, timeRuns } from './timing.mjs';
+
+const check = process.argv.includes('--check');
+const reps = 7;
+const ck = await import('../dist/index.js');
+await ck.init({ relaxed: false });
+if (ck.backendInfo().backend !== 'wasm-simd') throw new Error('calibration needs the wasm-SIMD build');
+
+/** Median ms of `op` with each algorithm (those that cannot serve the call are left out). */
+async function timeAlgorithms(op, xShape, wShape, opts, algorithms) {
+  const x = randomTensor(xShape, 1);
+  const w = randomTensor(wShape, 2);
+  const ms = {};
+  for (const algorithm of algorithms) {
+    try {
+      ck[op](x, w, { ...opts, algorithm });
+    } catch (e) {
+      if (e?.code === 'UNSUPPORTED') continue;
+      throw e;
+    }
+    ms[algorithm] = median(await timeRuns(() => ck[op](x, w, { ...opts, algorithm }), reps));
+  }
+  return ms;
+}
+
+/** Runs a sweep of points (in increasing size) and returns the first point from which `challenger`
+ * beats the best of `incumbents` at every later point (undefined when it never does). */
+async function sweep(name, points, challenger, incumbents) {
+  console.log(`\n${name}: ${challenger} vs ${incumbents.join('/')}`);
+  const wins = [];
+  for (const p of points) {
+    const ms = await timeAlgorithms(p.op ?? 'conv2d', p.x, p.w, p.opts ?? {}, [challenger, ...incumbents]);
+    const best = Math.min(...incumbents.map((a) => ms[a] ?? Infinity));
+    wins.push(ms[challenger] < best);
+    console.log(`  ${p.label.padEnd(28)} ${Object.entries(ms).map(([a, t]) => `${a} ${t.toFixed(2)} ms`).join(', ')}${ms[challenger] < best ? `  -> ${challenger}` : ''}`);
+  }
+  const from = wins.findIndex((_, i) => wins.slice(i).every(Boolean));
+  return from < 0 ? undefined : points[from];
+}
+
+/** The last point at which `challenger` still beats the incumbents, from the start (undefined when
+ * it loses at the first). */
+async function sweepDown(name, points, challenger, incumbents) {
+  console.log(`\n${name}: ${challenger} vs ${incumbents.join('/')}`);
+  let last;
+  for (const p of points) {
+    const ms = await timeAlgorithms(p.op ?? 'conv2d', p.x, p.w, p.opts ?? {}, [challenger, ...incumbents]);
+    const best = Math.min(...incumbents.map((a) => ms[a] ?? Infinity));
+    console.log(`  ${p.label.padEnd(28)} ${Object.entries(ms).map(([a, t]) => `${a} ${t.toFixed(2)} ms`).join(', ')}${ms[challenger] < best ? `  -> ${challenger}` : ''}`);
+    if (!(ms[challenger] < best)) break;
+    last = p;
+  }
+  return last;
+}
+
+const sq = (c, k, size, extra = {}) => ({ label: `${c}->${c} ${k}x${k} ${size}x${size}`, x: [1, c, size, size], w: [c, c, k, k], opts: { padding: (k - 1) / 2, ...extra }, c });
+
+// Winograd: channels (3x3 on 56x56), then the output positions it needs (64 channels).
+const winogradChannels = await sweep('winograd, channels per group', [2, 4, 8, 16, 32].map((c) => sq(c, 3, 56)), 'winograd', ['direct', 'im2col']);
+const winogradPositions = await sweep(
+  'winograd, output positions',
+  [6, 8, 10, 14, 20, 28].map((s) => ({ ...sq(64, 3, s), positions: s * s })),
+  'winograd',
+  ['direct', 'im2col'],
+);
+// Direct tiles against GEMM where Winograd does not apply (5x5, stride 1), by channels.
+const directChannels = await sweepDown('direct, channels per group (5x5 stride 1)', [2, 4, 8, 12, 16, 24, 32].map((c) => sq(c, 5, 48)), 'direct', ['im2col']);
+// Depthwise: depth multipliers on 16 input channels.
+const depthMultiplier = await sweepDown(
+  'depthwise, depth multiplier',
+  [1, 2, 4, 8, 16, 32].map((m) => ({ label: `16 ch x${m} 3x3 56x56`, x: [1, 16, 56, 56], w: [16 * m, 1, 3, 3], opts: { padding: 1, groups: 16 }, m })),
+  'direct',
+  ['im2col'],
+);
+// FFT: square kernels on one channel, then 1-D kernels on a long signal.
+const fftSide = await sweep('fft, kernel side (1 channel 512x512)', [3, 5, 7, 9, 11, 15].map((k) => ({ ...sq(1, k, 512), k })), 'fft', ['direct', 'im2col']);
+const fftTaps = await sweep(
+  'fft, 1-D kernel taps (4 channels, 65536 samples)',
+  [8, 16, 32, 64, 128].map((k) => ({ label: `4->4 k${k} L65536`, op: 'conv1d', x: [1, 4, 65536], w: [4, 4, k], opts: { padding: 'same' }, k })),
+  'fft',
+  ['direct', 'im2col'],
+);
+
+const never = 1 << 30;
+const thresholds = {
+  WINOGRAD_MIN_CHANNELS: [winogradChannels?.c ?? never, 'Winograd for 3x3 stride 1 from this many input and output channels per group'],
+  WINOGRAD_MIN_POSITIONS: [winogradPositions?.positions ?? never, 'and from this many output positions per call (batch x plane)'],
+  DIRECT_MAX_CHANNEL_PRODUCT: [directChannels ? directChannels.c ** 2 : 0, 'direct tiles over GEMM at stride 1 up to this Cin/g x Cout/g'],
+  DIRECT_MAX_DEPTH_MULTIPLIER: [depthMultiplier?.m ?? 0, 'depthwise tiles over GEMM up to this depth multiplier'],
+  FFT_MIN_KERNEL_SIDE: [fftSide?.k ?? never, 'FFT for 2-D kernels at least this wide and tall (stride 1)'],
+  FFT_MIN_KERNEL_TAPS_1D: [fftTaps?.k ?? never, 'FFT for 1-D kernels of at least this many taps (stride 1)'],
+};
+console.log('\nthresholds:');
+for (const [name, [value, why]] of Object.entries(thresholds)) console.log(`  ${name} = ${value === never ? 'never' : value}  (${why})`);
+
+if (!check) {
+  const source = `//! The planner's thresholds for \`Algorithm::Auto\`, measured by \`npm run calibrate\`
+//! (bench/calibrate.mjs): each is where the fastest algorithm changed in a sweep on wasm-SIMD.
+//! Generated on ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; do not edit by hand.
+
+${Object.entries(thresholds)
+  .map(([name, [value, why]]) => `/// ${why[0].toUpperCase()}${why.slice(1)}.\npub const ${name}: usize = ${value};`)
+  .join('\n')}
+`;
+  writeFileSync(new URL('../crates/convkit-core/src/calibration.rs', import.meta.url), source);
+  console.log('wrote crates/convkit-core/src/calibration.rs (rebuild: npm run build)');
+}
+
+// How close 'auto' (as built) comes to the fastest explicit algorithm on the benchmark layers.
+console.log('\nauto against the fastest explicit algorithm (as built):');
+for (const shape of SHAPES.filter((s) => s.op !== 'convTranspose2d')) {
+  const ms = await timeAlgorithms(shape.op, shape.x, shape.w, shape.opts, ['auto', 'direct', 'im2col', 'winograd', 'fft']);
+  const [bestName, best] = Object.entries(ms).filter(([a]) => a !== 'auto').sort((a, b) => a[1] - b[1])[0];
+  console.log(`  ${shape.name.padEnd(40)} auto ${ms.auto.toFixed(2)} ms, fastest ${bestName} ${best.toFixed(2)} ms (auto/fastest ${(ms.auto / best).toFixed(2)})`);
+}
