@@ -7,17 +7,9 @@
 import type { ConvProblem, ConvTransposeProblem } from '../../api/problem.js';
 import { product } from '../../api/tensor.js';
 import type { Gradients } from '../backend.js';
-import { convGeometry, convJs } from './conv.js';
+import { convGeometry, convJs, flipKernels } from './conv.js';
 import { convTransposeJs } from './conv-transpose.js';
 import { padImage, unpadAdd } from './padding.js';
-
-function flipKernels(weight: Float32Array, taps: number): Float32Array {
-  const out = new Float32Array(weight.length);
-  for (let base = 0; base < weight.length; base += taps) {
-    for (let k = 0; k < taps; k++) out[base + k] = weight[base + taps - 1 - k];
-  }
-  return out;
-}
 
 /** Per-channel sum of `[N, C, plane]`. */
 export function biasGrad(gradOutput: Float32Array, channels: number, plane: number): Float32Array {

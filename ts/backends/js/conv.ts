@@ -42,6 +42,8 @@ export function convGeometry(p: ConvProblem) {
     inPerGroup,
     outPerGroup: outChannels / p.groups,
     size,
+    kernel,
+    dilation,
     out,
     stride,
     before,
@@ -55,6 +57,15 @@ export function convGeometry(p: ConvProblem) {
     tapOffset,
     pixelOffset,
   };
+}
+
+/** Each kernel rotated 180 degrees: its taps in reverse order. */
+export function flipKernels(weight: Float32Array, taps: number): Float32Array {
+  const out = new Float32Array(weight.length);
+  for (let base = 0; base < weight.length; base += taps) {
+    for (let k = 0; k < taps; k++) out[base + k] = weight[base + taps - 1 - k];
+  }
+  return out;
 }
 
 export type ConvGeometry = ReturnType<typeof convGeometry>;
@@ -89,13 +100,15 @@ export function convJs(p: ConvProblem, input: Float32Array, weight: Float32Array
   const tapOffset = p.flip ? g.tapOffset.slice().reverse() : g.tapOffset;
   const unpadded = [...g.before, ...g.after].every((v) => v === 0);
   const method = convMethod(p);
+  // The direct loop walks kernel rows in order, so it takes the kernel flipped instead.
+  const flipped = p.flip && method === 'direct' ? flipKernels(weight, g.taps) : undefined;
   const result = new Float32Array(g.batch * outChannels * outPlane);
   for (let n = 0; n < g.batch; n++) {
     const image = input.subarray(n * channels * inPlane, (n + 1) * channels * inPlane);
     const padded = unpadded ? image : padImage(image, channels, g.size, g.before, g.after, p.paddingMode);
     const offset = n * outChannels * outPlane;
     if (method === 'direct') {
-      convDirect(g, tapOffset, padded, weight, bias, result, offset);
+      convDirect(g, padded, flipped ?? weight, bias, result, offset);
     } else {
       for (let co = 0; co < outChannels; co++) result.fill(bias ? bias[co] : 0, offset + co * outPlane, offset + (co + 1) * outPlane);
       convGemm(g, tapOffset, padded, weight, p.groups, result, offset);

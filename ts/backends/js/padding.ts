@@ -24,8 +24,11 @@ export function padImage(
         if (sy < 0) continue;
         const srcRow = ((c * d + sz) * h + sy) * w;
         const dstRow = ((c * pd + z) * ph + y) * pw;
+        // The interior is one contiguous copy; only the border columns go through the map.
+        dst.set(src.subarray(srcRow, srcRow + w), dstRow + before[2]);
         for (let x = 0; x < pw; x++) {
-          const sx = cols[x];
+          if (x === before[2]) x += w;
+          const sx = x < pw ? cols[x] : -1;
           if (sx >= 0) dst[dstRow + x] = src[srcRow + sx];
         }
       }
