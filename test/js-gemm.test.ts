@@ -1,8 +1,9 @@
 // The JS backend's blocked GEMM against a naive triple loop, on ragged sizes that exercise edge
 // tiles and the K and N blocks; and which method its planner picks.
 import { expect, it } from 'vitest';
-import type { ConvProblem } from '../ts/api/problem.js';
+import type { ConvProblem, ConvTransposeProblem } from '../ts/api/problem.js';
 import { convMethod } from '../ts/backends/js/conv.js';
+import { convTransposeMethod } from '../ts/backends/js/conv-transpose.js';
 import { gemm, packA } from '../ts/backends/js/gemm.js';
 import { randomData } from './helpers.js';
 
@@ -63,4 +64,20 @@ it('plans GEMM for wide groups and a direct loop for depthwise and single-channe
   expect(convMethod(problem([1, 1, 15, 15], 1))).toBe('direct');
   expect(convMethod(problem([64, 64, 3, 3], 1, 'direct'))).toBe('direct');
   expect(convMethod(problem([144, 1, 3, 3], 144, 'im2col'))).toBe('gemm');
+});
+
+it('plans transposed convolution as GEMM + col2im unless the groups have too few input channels', () => {
+  const problem = (inChannels: number, groups: number): ConvTransposeProblem => ({
+    inputShape: [1, inChannels, 8, 8],
+    weightShape: [inChannels, 2, 4, 4],
+    outputShape: [1, 2 * groups, 16, 16],
+    stride: [2, 2],
+    padding: [1, 1],
+    outputPadding: [0, 0],
+    dilation: [1, 1],
+    groups,
+    hasBias: false,
+  });
+  expect(convTransposeMethod(problem(64, 1))).toBe('gemm');
+  expect(convTransposeMethod(problem(64, 64))).toBe('direct');
 });

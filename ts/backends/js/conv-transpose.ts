@@ -4,13 +4,20 @@
  * dilation` its tap reaches. */
 
 import type { ConvTransposeProblem } from '../../api/problem.js';
-import { gemm, packA } from './gemm.js';
+import { convTransposeDirect } from './conv-transpose-direct.js';
+import { gemm, MR, packA } from './gemm.js';
 import { lift } from './lift.js';
 
 /** Input pixels per GEMM + col2im block: bounds the column scratch to (Cout/groups * taps) x this. */
 const PIXELS = 256;
 
+/** GEMM's K is the input channels per group: below one microkernel's worth, scatter directly. */
+export function convTransposeMethod(p: ConvTransposeProblem): 'gemm' | 'direct' {
+  return p.inputShape[1] / p.groups >= MR ? 'gemm' : 'direct';
+}
+
 export function convTransposeJs(p: ConvTransposeProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array {
+  if (convTransposeMethod(p) === 'direct') return convTransposeDirect(p, input, weight, bias);
   const [batch, inChannels, ...spatial] = p.inputShape;
   const outChannels = p.outputShape[1];
   const [, ih, iw] = lift(spatial, 1);
