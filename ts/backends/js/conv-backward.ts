@@ -12,6 +12,9 @@ import { convTransposeJs } from './conv-transpose.js';
 import { gemm, packA } from './gemm.js';
 import { padImage, unpadAdd } from './padding.js';
 
+/** Output pixels per weight-gradient GEMM (its K), a multiple of the GEMM's K block. */
+const PIXELS = 4096;
+
 /** Per-channel sum of `[N, C, plane]`. */
 export function biasGrad(gradOutput: Float32Array, channels: number, plane: number): Float32Array {
   const sums = new Float64Array(channels);
@@ -39,8 +42,12 @@ function convWeightGrad(p: ConvProblem, input: Float32Array, gradOutput: Float32
         for (let ci = 0; ci < inPerGroup; ci++) {
           for (let t = 0; t < taps; t++) colOffset[ci * taps + t] = (group * inPerGroup + ci) * paddedPlane + g.tapOffset[t];
         }
-        const dy = packA(gradOutput, (n * g.outChannels + group * outPerGroup) * outPlane, outPlane, 1, outPerGroup, outPlane);
-        gemm(outPerGroup, k, outPlane, dy, padded, g.pixelOffset, colOffset, grad, group * outPerGroup * k, k);
+        // K runs over output pixels: packing dY a chunk at a time bounds the scratch.
+        for (let p0 = 0; p0 < outPlane; p0 += PIXELS) {
+          const kc = Math.min(PIXELS, outPlane - p0);
+          const dy = packA(gradOutput, (n * g.outChannels + group * outPerGroup) * outPlane + p0, outPlane, 1, outPerGroup, kc);
+          gemm(outPerGroup, k, kc, dy, padded, g.pixelOffset.subarray(p0, p0 + kc), colOffset, grad, group * outPerGroup * k, k);
+        }
       }
     } else {
       for (let co = 0; co < g.outChannels; co++) {
