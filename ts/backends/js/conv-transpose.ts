@@ -20,7 +20,7 @@ export function convTransposeJs(p: ConvTransposeProblem, input: Float32Array, we
   if (convTransposeMethod(p) === 'direct') return convTransposeDirect(p, input, weight, bias);
   const [batch, inChannels, ...spatial] = p.inputShape;
   const outChannels = p.outputShape[1];
-  const [, ih, iw] = lift(spatial, 1);
+  const [id, ih, iw] = lift(spatial, 1);
   const [kd, kh, kw] = lift(p.weightShape.slice(2), 1);
   const [od, oh, ow] = lift(p.outputShape.slice(2), 1);
   const [sd, sh, sw] = lift(p.stride, 1);
@@ -28,7 +28,7 @@ export function convTransposeJs(p: ConvTransposeProblem, input: Float32Array, we
   const [pd, ph, pw] = lift(p.padding, 0);
   const inPerGroup = inChannels / p.groups;
   const outPerGroup = outChannels / p.groups;
-  const inPlane = lift(spatial, 1).reduce((a, b) => a * b, 1);
+  const inPlane = id * ih * iw;
   const outPlane = od * oh * ow;
   const taps = kd * kh * kw;
   const m = outPerGroup * taps;

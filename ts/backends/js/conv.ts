@@ -78,19 +78,23 @@ export function convMethod(p: ConvProblem): 'gemm' | 'direct' {
   return p.weightShape[0] / p.groups >= MR ? 'gemm' : 'direct';
 }
 
+/** The weight of each group as GEMM's A (rows co, columns (ci, tap)), packed once per call. */
+function packWeights(g: ConvGeometry, weight: Float32Array, groups: number): Float32Array[] {
+  const k = g.inPerGroup * g.taps;
+  return Array.from({ length: groups }, (_, group) => packA(weight, group * g.outPerGroup * k, k, 1, g.outPerGroup, k));
+}
+
 /** One sample as GEMM per group: C[co, pixel] += W[co, (ci, tap)] * padded[ci, tap + pixel]. */
-function convGemm(g: ConvGeometry, tapOffset: Int32Array, padded: Float32Array, weight: Float32Array, groups: number, result: Float32Array, resultOffset: number): void {
+function convGemm(g: ConvGeometry, tapOffset: Int32Array, padded: Float32Array, packed: Float32Array[], result: Float32Array, resultOffset: number): void {
   const { inPerGroup, outPerGroup, taps, paddedPlane, outPlane } = g;
   const k = inPerGroup * taps;
   const rowOffset = new Int32Array(k);
-  for (let ci = 0; ci < inPerGroup; ci++) {
-    for (let t = 0; t < taps; t++) rowOffset[ci * taps + t] = ci * paddedPlane + tapOffset[t];
-  }
-  for (let group = 0; group < groups; group++) {
-    const a = packA(weight, group * outPerGroup * k, k, 1, outPerGroup, k);
-    const groupRows = rowOffset.map((o) => o + group * inPerGroup * paddedPlane);
-    gemm(outPerGroup, outPlane, k, a, padded, groupRows, g.pixelOffset, result, resultOffset + group * outPerGroup * outPlane, outPlane);
-  }
+  packed.forEach((a, group) => {
+    for (let ci = 0; ci < inPerGroup; ci++) {
+      for (let t = 0; t < taps; t++) rowOffset[ci * taps + t] = (group * inPerGroup + ci) * paddedPlane + tapOffset[t];
+    }
+    gemm(outPerGroup, outPlane, k, a, padded, rowOffset, g.pixelOffset, result, resultOffset + group * outPerGroup * outPlane, outPlane);
+  });
 }
 
 export function convJs(p: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array {
@@ -102,6 +106,7 @@ export function convJs(p: ConvProblem, input: Float32Array, weight: Float32Array
   const method = convMethod(p);
   // The direct loop walks kernel rows in order, so it takes the kernel flipped instead.
   const flipped = p.flip && method === 'direct' ? flipKernels(weight, g.taps) : undefined;
+  const packed = method === 'gemm' ? packWeights(g, weight, p.groups) : [];
   const result = new Float32Array(g.batch * outChannels * outPlane);
   for (let n = 0; n < g.batch; n++) {
     const image = input.subarray(n * channels * inPlane, (n + 1) * channels * inPlane);
@@ -111,7 +116,7 @@ export function convJs(p: ConvProblem, input: Float32Array, weight: Float32Array
       convDirect(g, padded, flipped ?? weight, bias, result, offset);
     } else {
       for (let co = 0; co < outChannels; co++) result.fill(bias ? bias[co] : 0, offset + co * outPlane, offset + (co + 1) * outPlane);
-      convGemm(g, tapOffset, padded, weight, p.groups, result, offset);
+      convGemm(g, tapOffset, padded, packed, result, offset);
     }
   }
   return result;
