@@ -9,7 +9,7 @@ import { gemm, MR, packA } from './gemm.js';
 import { lift } from './lift.js';
 
 /** Input pixels per GEMM + col2im block: bounds the column scratch to (Cout/groups * taps) x this. */
-const PIXELS = 256;
+const PIXELS = 64;
 
 /** GEMM's K is the input channels per group: below one microkernel's worth, scatter directly. */
 export function convTransposeMethod(p: ConvTransposeProblem): 'gemm' | 'direct' {
