@@ -7,17 +7,13 @@
 import type { ConvProblem, ConvTransposeProblem } from '../../api/problem.js';
 import { product } from '../../api/tensor.js';
 import type { Gradients } from '../backend.js';
-import { convGeometry, convJs } from './conv.js';
+import { convGeometry, convJs, convMethod, flipKernels } from './conv.js';
 import { convTransposeJs } from './conv-transpose.js';
+import { gemm, packA } from './gemm.js';
 import { padImage, unpadAdd } from './padding.js';
 
-function flipKernels(weight: Float32Array, taps: number): Float32Array {
-  const out = new Float32Array(weight.length);
-  for (let base = 0; base < weight.length; base += taps) {
-    for (let k = 0; k < taps; k++) out[base + k] = weight[base + taps - 1 - k];
-  }
-  return out;
-}
+/** Output pixels per weight-gradient GEMM (its K), a multiple of the GEMM's K block. */
+const PIXELS = 4096;
 
 /** Per-channel sum of `[N, C, plane]`. */
 export function biasGrad(gradOutput: Float32Array, channels: number, plane: number): Float32Array {
@@ -27,37 +23,56 @@ export function biasGrad(gradOutput: Float32Array, channels: number, plane: numb
 }
 
 /** dW[co, ci, tap] = sum over samples and output positions p of dY[co, p] * paddedX[ci, tap + p]
- * (for the unflipped kernel). */
+ * (for the unflipped kernel): per group a GEMM dY[co, p] * B[p, (ci, tap)] with B gathered from
+ * the padded input, or, for groups too narrow for GEMM, one dot product per weight. */
 function convWeightGrad(p: ConvProblem, input: Float32Array, gradOutput: Float32Array): Float32Array {
   const g = convGeometry(p);
   const [od, oh, ow] = g.out;
   const [sd, sh, sw] = g.stride;
+  const { inPerGroup, outPerGroup, taps, outPlane, paddedPlane } = g;
   const grad = new Float32Array(product(p.weightShape));
+  const k = inPerGroup * taps;
+  const colOffset = new Int32Array(k);
+  const method = convMethod(p);
   for (let n = 0; n < g.batch; n++) {
     const image = input.subarray(n * g.channels * g.inPlane, (n + 1) * g.channels * g.inPlane);
     const padded = padImage(image, g.channels, g.size, g.before, g.after, p.paddingMode);
-    for (let co = 0; co < g.outChannels; co++) {
-      const group = Math.floor(co / g.outPerGroup);
-      const dyBase = (n * g.outChannels + co) * g.outPlane;
-      for (let ci = 0; ci < g.inPerGroup; ci++) {
-        const srcBase = (group * g.inPerGroup + ci) * g.paddedPlane;
-        const wBase = (co * g.inPerGroup + ci) * g.taps;
-        for (let k = 0; k < g.taps; k++) {
-          const tap = srcBase + g.tapOffset[k];
-          let acc = 0;
-          for (let z = 0; z < od; z++) {
-            for (let y = 0; y < oh; y++) {
-              const src = tap + (z * sd * g.ph + y * sh) * g.pw;
-              const dy = dyBase + (z * oh + y) * ow;
-              for (let x = 0; x < ow; x++) acc += gradOutput[dy + x] * padded[src + x * sw];
+    if (method === 'gemm') {
+      for (let group = 0; group < p.groups; group++) {
+        for (let ci = 0; ci < inPerGroup; ci++) {
+          for (let t = 0; t < taps; t++) colOffset[ci * taps + t] = (group * inPerGroup + ci) * paddedPlane + g.tapOffset[t];
+        }
+        // K runs over output pixels: packing dY a chunk at a time bounds the scratch.
+        for (let p0 = 0; p0 < outPlane; p0 += PIXELS) {
+          const kc = Math.min(PIXELS, outPlane - p0);
+          const dy = packA(gradOutput, (n * g.outChannels + group * outPerGroup) * outPlane + p0, outPlane, 1, outPerGroup, kc);
+          gemm(outPerGroup, k, kc, dy, padded, g.pixelOffset.subarray(p0, p0 + kc), colOffset, grad, group * outPerGroup * k, k);
+        }
+      }
+    } else {
+      for (let co = 0; co < g.outChannels; co++) {
+        const group = Math.floor(co / outPerGroup);
+        const dyBase = (n * g.outChannels + co) * outPlane;
+        for (let ci = 0; ci < inPerGroup; ci++) {
+          const srcBase = (group * inPerGroup + ci) * paddedPlane;
+          const wBase = (co * inPerGroup + ci) * taps;
+          for (let t = 0; t < taps; t++) {
+            const tap = srcBase + g.tapOffset[t];
+            let acc = 0;
+            for (let z = 0; z < od; z++) {
+              for (let y = 0; y < oh; y++) {
+                const src = tap + (z * sd * g.ph + y * sh) * g.pw;
+                const dy = dyBase + (z * oh + y) * ow;
+                for (let x = 0; x < ow; x++) acc += gradOutput[dy + x] * padded[src + x * sw];
+              }
             }
+            grad[wBase + t] += acc;
           }
-          grad[wBase + k] += acc;
         }
       }
     }
   }
-  return p.flip ? flipKernels(grad, g.taps) : grad;
+  return p.flip ? flipKernels(grad, taps) : grad;
 }
 
 export function convBackwardJs(p: ConvProblem, input: Float32Array, weight: Float32Array, gradOutput: Float32Array): Gradients {

@@ -15,6 +15,10 @@ export function padImage(
   const pw = w + before[2] + after[2];
   const dst = new Float32Array(channels * pd * ph * pw);
   const cols = Int32Array.from({ length: pw }, (_, x) => sourceIndex(mode, x - before[2], w));
+  const borders = [
+    [0, before[2]],
+    [before[2] + w, pw],
+  ];
   for (let c = 0; c < channels; c++) {
     for (let z = 0; z < pd; z++) {
       const sz = sourceIndex(mode, z - before[0], d);
@@ -24,9 +28,13 @@ export function padImage(
         if (sy < 0) continue;
         const srcRow = ((c * d + sz) * h + sy) * w;
         const dstRow = ((c * pd + z) * ph + y) * pw;
-        for (let x = 0; x < pw; x++) {
-          const sx = cols[x];
-          if (sx >= 0) dst[dstRow + x] = src[srcRow + sx];
+        // The interior is one contiguous copy; only the border columns go through the map.
+        dst.set(src.subarray(srcRow, srcRow + w), dstRow + before[2]);
+        for (const [from, to] of borders) {
+          for (let x = from; x < to; x++) {
+            const sx = cols[x];
+            if (sx >= 0) dst[dstRow + x] = src[srcRow + sx];
+          }
         }
       }
     }
