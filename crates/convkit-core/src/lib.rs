@@ -5,6 +5,7 @@
 //! from them (`backward`, plus each op's own).
 
 pub mod backward;
+pub mod calibration;
 pub mod conv;
 mod depthwise;
 pub mod deform;

@@ -1,6 +1,7 @@
 //! The planner: decides how a convolution is computed, separately from computing it, so the choice
 //! can be tested on its own (RustFFT's planner/recipe split).
 
+use crate::calibration;
 use crate::error::ConvError;
 use crate::geometry::ConvGeometry;
 use crate::gemm::NR;
@@ -106,15 +107,12 @@ fn winograd_unsupported(g: &ConvGeometry) -> Option<String> {
     None
 }
 
-/// The one rule for when 'auto' takes Winograd, from single-thread wasm-SIMD timings against im2col
-/// (to be calibrated with the benchmark): a few channels per group already win (8->8 at 56x56:
-/// 1.7x, 4->4: 1.3x), but the per-call weight transform and the ragged last tiles need enough
-/// output positions to pay off (64->64 at 10x10 and 7x7 lose, 32->32 at 14x14 wins).
+/// When 'auto' takes Winograd: enough channels per group for its small GEMMs, and enough output
+/// positions for its ragged last tiles to pay off (thresholds measured by `npm run calibrate`).
 fn auto_prefers_winograd(g: &ConvGeometry) -> bool {
     winograd_unsupported(g).is_none()
-        && g.in_channels_per_group() >= 8
-        && g.out_channels_per_group() >= 8
-        && g.batch * g.out_plane() >= 196
+        && g.in_channels_per_group().min(g.out_channels_per_group()) >= calibration::WINOGRAD_MIN_CHANNELS
+        && g.batch * g.out_plane() >= calibration::WINOGRAD_MIN_POSITIONS
 }
 
 fn winograd_plan(g: &ConvGeometry) -> ConvPlan {
@@ -193,14 +191,19 @@ fn fft_weights_bytes(g: &ConvGeometry, [th, tw]: [usize; 2]) -> usize {
         .fold(1usize, |n, &f| n.saturating_mul(f))
 }
 
-/// Auto takes FFT where it measured faster on wasm-SIMD (README): 2-D kernels of at least 7 taps
-/// on both axes (from 1 to 64 channels), and 1-D kernels (folded rows) of at least 32 taps; its
-/// cost per output grows with log(tile) instead of with the taps. FFT rounding depends on where
-/// the tiles fall, so a call split into row bands can differ from the whole call in the last bits;
-/// 5x5 on several channels also wins but stays with the exact-order executors, which the pool's
-/// split calls reproduce bit for bit.
+/// Auto takes FFT for large kernels, whose cost per output grows with log(tile) instead of with the
+/// taps: 2-D kernels at least `FFT_MIN_KERNEL_SIDE` on both axes and 1-D kernels (folded rows) of
+/// at least `FFT_MIN_KERNEL_TAPS_1D` taps, where `npm run calibrate` measured it fastest on one
+/// channel. Several channels would favour it from smaller kernels, but FFT rounding depends on
+/// where the tiles fall, so a call split into row bands can differ from the whole call in the last
+/// bits; below the calibrated sizes the exact-order executors keep the pool's split calls bit for
+/// bit equal to whole ones.
 fn fft_wins(g: &ConvGeometry) -> bool {
-    let large = if fft_folds(g) { g.kernel[2] >= 32 } else { g.kernel[1].min(g.kernel[2]) >= 7 };
+    let large = if fft_folds(g) {
+        g.kernel[2] >= calibration::FFT_MIN_KERNEL_TAPS_1D
+    } else {
+        g.kernel[1].min(g.kernel[2]) >= calibration::FFT_MIN_KERNEL_SIDE
+    };
     g.stride == [1; 3] && large && fft_weights_bytes(g, fft_tile(g)) <= FFT_WEIGHTS_BYTES
 }
 
@@ -253,13 +256,15 @@ pub fn fft_tile(g: &ConvGeometry) -> [usize; 2] {
 
 /// The rule for 'auto' between the direct tiles and im2col + GEMM. GEMM needs a few output
 /// channels per group to fill its 4-row tiles and enough of them to pay for packing; below that
-/// the direct tiles win: measured (wasm SIMD) up to 16 -> 16 channels at stride 1, and for
-/// depthwise with small depth multipliers at any stride. Strided dense convolutions gather their
-/// inputs, which the GEMM path does once in packing.
+/// the direct tiles win (thresholds measured by `npm run calibrate`: channel products at stride 1,
+/// depth multipliers at any stride). Strided dense convolutions gather their inputs, which the
+/// GEMM path does once in packing.
 fn prefers_direct(g: &ConvGeometry) -> bool {
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let unit_stride = g.stride.iter().all(|&s| s == 1);
-    cout_g < 4 || (cin_g == 1 && cout_g <= 8) || (unit_stride && cin_g * cout_g <= 256)
+    cout_g < 4
+        || (cin_g == 1 && cout_g <= calibration::DIRECT_MAX_DEPTH_MULTIPLIER)
+        || (cin_g > 1 && unit_stride && cin_g * cout_g <= calibration::DIRECT_MAX_CHANNEL_PRODUCT)
 }
 
 #[cfg(test)]
@@ -277,10 +282,6 @@ mod tests {
     fn auto_picks_winograd_for_wide_3x3_gemm_for_dense_and_direct_for_depthwise() {
         let wide = geometry(&[1, 64, 56, 56], &[64, 64, 3, 3], 1);
         assert!(matches!(plan_conv(&wide, Algorithm::Auto).unwrap(), ConvPlan::Winograd { tile: WinogradTile::F4, .. }));
-        let narrow = geometry(&[1, 4, 56, 56], &[4, 4, 3, 3], 1);
-        assert_eq!(plan_conv(&narrow, Algorithm::Auto).unwrap(), ConvPlan::Direct);
-        let small = geometry(&[1, 64, 12, 12], &[64, 64, 3, 3], 1);
-        assert!(matches!(plan_conv(&small, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
         let batched = geometry(&[4, 64, 12, 12], &[64, 64, 3, 3], 1);
         assert!(matches!(plan_conv(&batched, Algorithm::Auto).unwrap(), ConvPlan::Winograd { .. }));
         let five = geometry(&[1, 64, 56, 56], &[64, 64, 5, 5], 1);
@@ -357,18 +358,53 @@ mod tests {
         let dense = geometry(&[1, 64, 56, 56], &[64, 64, 5, 5], 1);
         assert!(matches!(plan_conv(&dense, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
         let depthwise = geometry(&[1, 32, 56, 56], &[32, 1, 3, 3], 32);
-        assert_eq!(plan_conv(&depthwise, Algorithm::Auto).unwrap(), ConvPlan::Depthwise);
         assert_eq!(plan_conv(&depthwise, Algorithm::Direct).unwrap(), ConvPlan::Depthwise);
         let filter = geometry(&[1, 3, 64, 64], &[1, 3, 5, 5], 1);
         assert_eq!(plan_conv(&filter, Algorithm::Auto).unwrap(), ConvPlan::Direct);
-        let narrow = geometry(&[1, 16, 56, 56], &[16, 16, 5, 5], 1);
-        assert_eq!(plan_conv(&narrow, Algorithm::Auto).unwrap(), ConvPlan::Direct);
-        let multiplier = geometry(&[1, 8, 56, 56], &[32, 1, 3, 3], 8);
-        assert_eq!(plan_conv(&multiplier, Algorithm::Auto).unwrap(), ConvPlan::Depthwise);
         let mut strided = ConvParams::new(2);
         strided.stride = vec![2, 2];
         let stem = ConvGeometry::new(&[1, 3, 224, 224], &[64, 3, 7, 7], None, &strided).unwrap();
         assert!(matches!(plan_conv(&stem, Algorithm::Auto).unwrap(), ConvPlan::Im2col { .. }));
+    }
+
+    /// Auto switches exactly at the thresholds `npm run calibrate` measured (whatever they are).
+    #[test]
+    fn auto_switches_at_the_calibrated_thresholds() {
+        use crate::calibration::*;
+        let auto = |input: &[usize], weight: &[usize], groups: usize| plan_conv(&geometry(input, weight, groups), Algorithm::Auto).unwrap();
+        let is = |plan: ConvPlan, name: &str| plan.name() == name;
+        // Winograd from its channel count (when above GEMM's 4-row minimum) and output positions.
+        let c = WINOGRAD_MIN_CHANNELS.max(4);
+        assert!(is(auto(&[1, c, 56, 56], &[c, c, 3, 3], 1), "winograd"));
+        if WINOGRAD_MIN_CHANNELS > 4 {
+            let c = WINOGRAD_MIN_CHANNELS - 1;
+            assert!(!is(auto(&[1, c, 56, 56], &[c, c, 3, 3], 1), "winograd"));
+        }
+        // Unpadded: a side of s gives (s - 2)^2 output positions.
+        let side = (WINOGRAD_MIN_POSITIONS as f64).sqrt().ceil() as usize + 2;
+        assert!(is(auto(&[1, 64, side, side], &[64, 64, 3, 3], 1), "winograd"));
+        if WINOGRAD_MIN_POSITIONS > 1 {
+            let side = ((WINOGRAD_MIN_POSITIONS - 1) as f64).sqrt().floor() as usize + 2;
+            assert!(!is(auto(&[1, 64, side, side], &[64, 64, 3, 3], 1), "winograd"));
+        }
+        // Direct tiles up to the channel product at stride 1 (5x5: no Winograd), GEMM past it.
+        let c = (1..64).take_while(|c| c * c <= DIRECT_MAX_CHANNEL_PRODUCT).last().unwrap_or(0);
+        if c >= 4 {
+            assert_eq!(auto(&[1, c, 40, 40], &[c, c, 5, 5], 1), ConvPlan::Direct);
+        }
+        let c = c.max(3) + 1;
+        assert!(is(auto(&[1, c, 40, 40], &[c, c, 5, 5], 1), "im2col"));
+        // Depthwise tiles up to the depth multiplier (below 4 output channels per group always).
+        let m = DIRECT_MAX_DEPTH_MULTIPLIER.max(3);
+        assert_eq!(auto(&[1, 8, 56, 56], &[8 * m, 1, 3, 3], 8), ConvPlan::Depthwise);
+        assert!(is(auto(&[1, 8, 56, 56], &[8 * (m + 1), 1, 3, 3], 8), "im2col"));
+        // FFT from the kernel side (2-D) and the taps (1-D).
+        let k = FFT_MIN_KERNEL_SIDE;
+        assert!(is(auto(&[1, 1, 256, 256], &[1, 1, k, k], 1), "fft"));
+        assert!(!is(auto(&[1, 1, 256, 256], &[1, 1, k - 1, k - 1], 1), "fft"));
+        let k = FFT_MIN_KERNEL_TAPS_1D;
+        assert!(is(auto(&[1, 4, 65536], &[4, 4, k], 1), "fft"));
+        assert!(!is(auto(&[1, 4, 65536], &[4, 4, k - 1], 1), "fft"));
     }
 
     #[test]
