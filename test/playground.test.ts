@@ -165,13 +165,13 @@ describe('playground in Chromium', () => {
     await page.evaluate(() => ((globalThis as unknown as { __playground: PlaygroundState }).__playground.maxStallMs = 0));
     await runFilter(async () => {
       await page.selectOption('#filter', 'gaussianBlur');
-      await page.fill('#sigma', '40');
+      await page.fill('#sigma', '50');
       await page.selectOption('#backend', 'js');
     });
     const { lastMs, maxStallMs } = await state();
-    console.log(`playground: JS gaussian sigma 40 on 640x420 took ${lastMs.toFixed(0)} ms; longest main-thread stall ${maxStallMs.toFixed(0)} ms`);
+    console.log(`playground: JS gaussian sigma 50 on 640x420 took ${lastMs.toFixed(0)} ms; longest main-thread stall ${maxStallMs.toFixed(0)} ms`);
     // The filter takes far longer than any stall: the work is not on the page's thread.
-    expect(lastMs).toBeGreaterThan(300);
+    expect(lastMs).toBeGreaterThan(200);
     expect(maxStallMs).toBeLessThan(lastMs / 3);
   }, 120_000);
 });
