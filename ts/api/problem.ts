@@ -78,12 +78,19 @@ export function sourceIndex(mode: PaddingMode, i: number, n: number): number {
 /** A band of rows read through the padding map: for each of `planes` planes of `rows` rows of
  * `rowSize` values, band row i is row `sources[i]` (-1 leaves it zero). */
 export function gatherRows<T extends Float32Array | Uint8ClampedArray>(data: T, planes: number, rows: number, rowSize: number, sources: Int32Array, band: T): T {
-  for (let plane = 0; plane < planes; plane++) {
-    sources.forEach((src, i) => {
-      if (src < 0) return;
-      const from = (plane * rows + src) * rowSize;
-      band.set(data.subarray(from, from + rowSize), (plane * sources.length + i) * rowSize);
-    });
+  // Runs of consecutive source rows (all but the border rows) are copied with one set() each:
+  // per-row copies cost a call per element when rows are single values (1-D signals).
+  for (let i = 0; i < sources.length; ) {
+    const first = sources[i];
+    let end = i + 1;
+    while (end < sources.length && first >= 0 && sources[end] === first + (end - i)) end++;
+    if (first >= 0) {
+      for (let plane = 0; plane < planes; plane++) {
+        const from = (plane * rows + first) * rowSize;
+        band.set(data.subarray(from, from + (end - i) * rowSize), (plane * sources.length + i) * rowSize);
+      }
+    }
+    i = end;
   }
   return band;
 }

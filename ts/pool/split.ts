@@ -1,8 +1,9 @@
 /** How a call is cut into independent pieces for workers, and how pieces are cut out of the inputs
  * and put back into the results. A piece is a box over (batch, input channels, output channels,
- * output rows): batch ranges when the batch divides among the workers; otherwise a convolution
- * splits its output rows (the first spatial axis: each piece reads its rows' input band, the rows
- * outside the input filled through the padding map), and pooling and its gradient split channels.
+ * output rows): batch ranges when the batch divides among the workers; otherwise a grouped
+ * convolution splits whole groups and any other splits its output rows (the first spatial axis:
+ * each piece reads its rows' input band, the rows outside the input filled through the padding
+ * map), and pooling and its gradient split channels.
  * Every other op, and every gradient with parameters, splits by batch only; parameter gradients of
  * batch pieces are summed. */
 
@@ -80,8 +81,10 @@ export function splitCall(call: OpCall, parts: number): Piece[] {
     // part of the time; rows divide finely, and with 8 or more per piece the input rows both
     // pieces read (the kernel's halo) stay a small share.
     if (batch % parts === 0 || batch >= 4 * parts) return byBatch();
+    // Whole groups (depthwise) share nothing; output rows share only the kernel's halo of input
+    // rows; output channels would each repeat the packing of the whole input, so they come last.
     const outRows = call.problem.outputShape[2];
-    if (outRows >= 8 * parts) return ranges(outRows, parts).map((rows) => ({ ...whole, rows }));
+    if (groups < parts && outRows >= 4 * parts) return ranges(outRows, parts).map((rows) => ({ ...whole, rows }));
     if (batch >= parts) return byBatch();
     if (groups === 1) return ranges(outChannels, parts).map((o) => ({ ...whole, outChannels: o }));
     const inPerGroup = channels / groups;
