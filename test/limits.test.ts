@@ -47,6 +47,14 @@ describe.each<Kind>(['wasm-simd', 'js'])('%s', (kind) => {
   it('rejects a memoryLimit that is not a positive integer', async () => {
     await expect(ck.init({ memoryLimit: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/memoryLimit/) });
   });
+
+  it('rejects build flags that are not booleans, naming the flag, and keeps the loaded build', async () => {
+    for (const name of ['wasm', 'simd', 'relaxed']) {
+      await expect(ck.init({ [name]: 'no' } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `init: ${name} must be true or false, got "no"` });
+    }
+    expect(ck.backendInfo().backend).toBe(kind);
+    expect(ck.conv2d(tensor([1, 1, 8, 8]), tensor([1, 1, 3, 3])).shape).toEqual([1, 1, 6, 6]);
+  });
 });
 
 describe('pool', () => {

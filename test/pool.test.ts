@@ -181,4 +181,9 @@ describe('worker failures', () => {
     const ck = await loadConvkit('js');
     await expect(ck.createPool({ workers: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
+
+  it('rejects a build flag that is not a boolean, naming it', async () => {
+    const ck = await loadConvkit('js');
+    await expect(ck.createPool({ workers: 1, relaxed: 1 } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'createPool: relaxed must be true or false, got 1' });
+  });
 });

@@ -1,7 +1,7 @@
 /** Which backend runs a call: `init()` loads wasm once (relaxed SIMD, else SIMD, else scalar, else
  * JS) and later calls resolve `backend` options against what it loaded. */
 
-import { unsupported } from './api/errors.js';
+import { invalid, unsupported } from './api/errors.js';
 import { setMemoryLimit } from './api/memory.js';
 import type { BackendName } from './api/conv-options.js';
 import type { Backend, BackendKind } from './backends/backend.js';
@@ -46,9 +46,23 @@ function defaultWasmBase(): URL {
   return new URL('./', import.meta.url);
 }
 
+/** `wasm`, `simd` and `relaxed` are true, false or absent: anything else is a ConvkitError naming
+ * the option (a truthy string must not silently count as "not false"). */
+export function checkBuildFlags(op: string, opts: Pick<InitOptions, 'wasm' | 'simd' | 'relaxed'>): void {
+  for (const name of ['wasm', 'simd', 'relaxed'] as const) {
+    const value = opts[name];
+    if (value !== undefined && typeof value !== 'boolean') throw invalid(`${op}: ${name} must be true or false, got ${JSON.stringify(value)}`);
+  }
+}
+
 /** Loads the wasm module once; later calls are no-ops (except for `memoryLimit`). Falls back to JS
  * if wasm cannot load. */
 export function init(opts: InitOptions = {}): Promise<void> {
+  try {
+    checkBuildFlags('init', opts);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   if (opts.memoryLimit !== undefined) {
     try {
       setMemoryLimit(opts.memoryLimit);

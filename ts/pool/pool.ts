@@ -36,7 +36,7 @@ import type { Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
 import type { ResultArrays } from '../backends/backend.js';
 import { coreCount } from '../env.js';
-import { loadedWasmBuild, type BackendInfo, type InitOptions } from '../runtime.js';
+import { checkBuildFlags, loadedWasmBuild, type BackendInfo, type InitOptions } from '../runtime.js';
 import type { WorkerResult } from './protocol.js';
 import { imageRowPieces, joinPieces, pieceArgs, splitCall, type Piece } from './split.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -160,6 +160,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
   if (!Number.isInteger(size) || size < 1) {
     throw invalid(`createPool: workers must be a positive integer, got ${JSON.stringify(opts.workers)}`);
   }
+  checkBuildFlags('createPool', opts);
   const workerUrl = new URL(opts.workerUrl ?? defaultWorkerUrl(), defaultWorkerUrl());
   // Unless told otherwise, the workers load the wasm build this thread loaded, so a pooled call
   // computes what the same call here does (relaxed SIMD may round differently from SIMD128).
