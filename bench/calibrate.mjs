@@ -34,17 +34,20 @@ async function timeAlgorithms(op, xShape, wShape, opts, algorithms) {
   return ms;
 }
 
+/** Times one sweep point and prints it; true when `challenger` beats the best of `incumbents`. */
+async function challengerWins(p, challenger, incumbents) {
+  const ms = await timeAlgorithms(p.op ?? 'conv2d', p.x, p.w, p.opts ?? {}, [challenger, ...incumbents]);
+  const wins = ms[challenger] < Math.min(...incumbents.map((a) => ms[a] ?? Infinity));
+  console.log(`  ${p.label.padEnd(28)} ${Object.entries(ms).map(([a, t]) => `${a} ${t.toFixed(2)} ms`).join(', ')}${wins ? `  -> ${challenger}` : ''}`);
+  return wins;
+}
+
 /** Runs a sweep of points (in increasing size) and returns the first point from which `challenger`
  * beats the best of `incumbents` at every later point (undefined when it never does). */
 async function sweep(name, points, challenger, incumbents) {
   console.log(`\n${name}: ${challenger} vs ${incumbents.join('/')}`);
   const wins = [];
-  for (const p of points) {
-    const ms = await timeAlgorithms(p.op ?? 'conv2d', p.x, p.w, p.opts ?? {}, [challenger, ...incumbents]);
-    const best = Math.min(...incumbents.map((a) => ms[a] ?? Infinity));
-    wins.push(ms[challenger] < best);
-    console.log(`  ${p.label.padEnd(28)} ${Object.entries(ms).map(([a, t]) => `${a} ${t.toFixed(2)} ms`).join(', ')}${ms[challenger] < best ? `  -> ${challenger}` : ''}`);
-  }
+  for (const p of points) wins.push(await challengerWins(p, challenger, incumbents));
   const from = wins.findIndex((_, i) => wins.slice(i).every(Boolean));
   return from < 0 ? undefined : points[from];
 }
@@ -55,10 +58,7 @@ async function sweepDown(name, points, challenger, incumbents) {
   console.log(`\n${name}: ${challenger} vs ${incumbents.join('/')}`);
   let last;
   for (const p of points) {
-    const ms = await timeAlgorithms(p.op ?? 'conv2d', p.x, p.w, p.opts ?? {}, [challenger, ...incumbents]);
-    const best = Math.min(...incumbents.map((a) => ms[a] ?? Infinity));
-    console.log(`  ${p.label.padEnd(28)} ${Object.entries(ms).map(([a, t]) => `${a} ${t.toFixed(2)} ms`).join(', ')}${ms[challenger] < best ? `  -> ${challenger}` : ''}`);
-    if (!(ms[challenger] < best)) break;
+    if (!(await challengerWins(p, challenger, incumbents))) break;
     last = p;
   }
   return last;

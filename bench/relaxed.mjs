@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import wabtInit from 'wabt';
 import { QUICK_SHAPES, SHAPES, usefulMacs } from './shapes.mjs';
+import { median, randomTensor } from './timing.mjs';
 
 const quick = process.argv.includes('--quick');
 const repsAt = process.argv.indexOf('--reps');
@@ -34,17 +35,6 @@ async function madd_is_fused() {
   return instance.exports.f() !== 0;
 }
 
-function randomTensor(shape, seed) {
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  let s = seed;
-  for (let i = 0; i < data.length; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    data[i] = s / 2 ** 31 - 1;
-  }
-  return { data, shape };
-}
-
-const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const best = (v) => Math.min(...v);
 
 console.log(`f32x4.relaxed_madd fused on this engine and CPU: ${await madd_is_fused()}`);

@@ -2,6 +2,8 @@
 //! a "valid" convolution over the padded copy: im2col + GEMM here, the direct tiles in `direct.rs`
 //! and `depthwise.rs`, Winograd in `winograd.rs`, FFT in `fft_conv.rs`.
 
+use std::borrow::Cow;
+
 use crate::depthwise::depthwise;
 use crate::direct::direct;
 use crate::error::ConvError;
@@ -71,9 +73,9 @@ enum PreparedWeights {
 impl ConvOperator {
     /// `weight` has `g.weight_len()` elements (validated by the caller).
     pub fn new(g: &ConvGeometry, plan: ConvPlan, weight: &[f32]) -> Self {
-        let weight = if g.flip { flip_kernels(weight, g.kernel_volume()) } else { weight.to_vec() };
+        let weight = if g.flip { Cow::Owned(flip_kernels(weight, g.kernel_volume())) } else { Cow::Borrowed(weight) };
         let weights = match &plan {
-            ConvPlan::Direct | ConvPlan::Depthwise => PreparedWeights::Plain(weight),
+            ConvPlan::Direct | ConvPlan::Depthwise => PreparedWeights::Plain(weight.into_owned()),
             ConvPlan::Im2col { .. } => {
                 let (cout_g, k) = (g.out_channels_per_group(), g.in_channels_per_group() * g.kernel_volume());
                 let (mut all, mut group_panels) = (Vec::new(), Vec::new());

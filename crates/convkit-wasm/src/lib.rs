@@ -86,12 +86,6 @@ impl ConvKernel {
     pub fn retained_bytes(&self) -> usize {
         self.operator.retained_bytes()
     }
-
-    /// The executor the planner chose (e.g. "im2col", "winograd").
-    #[wasm_bindgen(getter)]
-    pub fn executor(&self) -> String {
-        self.operator.plan().name().to_string()
-    }
 }
 
 fn conv_params(

@@ -5,7 +5,8 @@
 import type { ConvTransposeProblem } from '../../api/problem.js';
 import { lift } from './lift.js';
 
-export function convTransposeDirect(p: ConvTransposeProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array {
+/** A transposed convolution's sizes lifted to three spatial axes (shared by both JS executors). */
+export function transposeGeometry(p: ConvTransposeProblem) {
   const [batch, inChannels, ...spatial] = p.inputShape;
   const outChannels = p.outputShape[1];
   const [id, ih, iw] = lift(spatial, 1);
@@ -14,11 +15,19 @@ export function convTransposeDirect(p: ConvTransposeProblem, input: Float32Array
   const [sd, sh, sw] = lift(p.stride, 1);
   const [dd, dh, dw] = lift(p.dilation, 1);
   const [pd, ph, pw] = lift(p.padding, 0);
-  const inPerGroup = inChannels / p.groups;
-  const outPerGroup = outChannels / p.groups;
-  const inPlane = id * ih * iw;
-  const outPlane = od * oh * ow;
-  const taps = kd * kh * kw;
+  return {
+    batch, inChannels, outChannels, id, ih, iw, kd, kh, kw, od, oh, ow, sd, sh, sw, dd, dh, dw, pd, ph, pw,
+    inPerGroup: inChannels / p.groups,
+    outPerGroup: outChannels / p.groups,
+    inPlane: id * ih * iw,
+    outPlane: od * oh * ow,
+    taps: kd * kh * kw,
+  };
+}
+
+export function convTransposeDirect(p: ConvTransposeProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array {
+  const { batch, inChannels, outChannels, id, ih, iw, kd, kh, kw, od, oh, ow, sd, sh, sw, dd, dh, dw, pd, ph, pw, inPerGroup, outPerGroup, inPlane, outPlane, taps } =
+    transposeGeometry(p);
   const out = new Float32Array(batch * outChannels * outPlane);
   for (let n = 0; n < batch; n++) {
     for (let co = 0; co < outChannels; co++) {

@@ -4,9 +4,8 @@
  * dilation` its tap reaches. */
 
 import type { ConvTransposeProblem } from '../../api/problem.js';
-import { convTransposeDirect } from './conv-transpose-direct.js';
+import { convTransposeDirect, transposeGeometry } from './conv-transpose-direct.js';
 import { gemm, MR, packA } from './gemm.js';
-import { lift } from './lift.js';
 
 /** Input pixels per GEMM + col2im block: bounds the column scratch to (Cout/groups * taps) x this. */
 const PIXELS = 64;
@@ -18,19 +17,8 @@ export function convTransposeMethod(p: ConvTransposeProblem): 'gemm' | 'direct' 
 
 export function convTransposeJs(p: ConvTransposeProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array {
   if (convTransposeMethod(p) === 'direct') return convTransposeDirect(p, input, weight, bias);
-  const [batch, inChannels, ...spatial] = p.inputShape;
-  const outChannels = p.outputShape[1];
-  const [id, ih, iw] = lift(spatial, 1);
-  const [kd, kh, kw] = lift(p.weightShape.slice(2), 1);
-  const [od, oh, ow] = lift(p.outputShape.slice(2), 1);
-  const [sd, sh, sw] = lift(p.stride, 1);
-  const [dd, dh, dw] = lift(p.dilation, 1);
-  const [pd, ph, pw] = lift(p.padding, 0);
-  const inPerGroup = inChannels / p.groups;
-  const outPerGroup = outChannels / p.groups;
-  const inPlane = id * ih * iw;
-  const outPlane = od * oh * ow;
-  const taps = kd * kh * kw;
+  const { batch, inChannels, outChannels, ih, iw, kh, kw, od, oh, ow, sd, sh, sw, dd, dh, dw, pd, ph, pw, inPerGroup, outPerGroup, inPlane, outPlane, taps } =
+    transposeGeometry(p);
   const m = outPerGroup * taps;
   // Where tap t lands relative to `in * stride`, per axis.
   const tapZ = new Int32Array(taps);
