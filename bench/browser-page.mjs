@@ -5,6 +5,7 @@ import { ortPeer } from './ort-peer.mjs';
 import { QUICK_SHAPES, SHAPES, TARGETS } from './shapes.mjs';
 import { TOLERANCE, convkitRunners, runConvSuite } from './suite.mjs';
 import { loadTfjsPeers } from './tfjs-peer.mjs';
+import { WARM_UP_MS } from './timing.mjs';
 
 async function browserOrtPeer(threads) {
   const worker = new Worker(new URL('/bench/ort-browser-worker.mjs', location.href), { type: 'module' });
@@ -20,26 +21,27 @@ async function browserOrtPeer(threads) {
 
 /** Runs the suite; `peakBinaries` come from Node (wabt), as `{ accumulators, bytes: number[] }`. */
 window.runBench = async ({ quick, peakBinaries }) => {
-  const reps = quick ? 2 : 5;
+  const runs = { reps: quick ? 2 : 5, warmUpMs: quick ? 0 : WARM_UP_MS };
   const dist = new URL('/dist/index.js', location.href).href;
   const [relaxed, simd, scalar] = await Promise.all(['relaxed', 'simd', 'scalar'].map((build) => import(`${dist}?build=${build}`)));
   await relaxed.init();
   await simd.init({ relaxed: false });
   await scalar.init({ simd: false, relaxed: false });
   const pool = await simd.createPool({ workers: 2 });
+  const onePool = await simd.createPool({ workers: 1 });
   const binaries = peakBinaries.map(({ accumulators, bytes }) => ({ accumulators, bytes: Uint8Array.from(bytes) }));
-  const peak = await measurePeak(binaries, { reps, callMs: quick ? 5 : 40 });
+  const peak = await measurePeak(binaries, { reps: runs.reps, callMs: quick ? 5 : 40 });
   const peers = [...(await loadTfjsPeers('/node_modules/@tensorflow/tfjs-backend-wasm/dist/')), await browserOrtPeer(1), await browserOrtPeer(2)];
-  const runners = convkitRunners({ relaxed, simd, scalar, pool });
-  const rows = await runConvSuite({ shapes: quick ? QUICK_SHAPES : SHAPES, reps, runners, peers, peakGflops: peak.gflops });
-  await pool.terminate();
+  const runners = convkitRunners({ relaxed, simd, scalar, pool, onePool });
+  const rows = await runConvSuite({ shapes: quick ? QUICK_SHAPES : SHAPES, runs, runners, peers, peakGflops: peak.gflops });
+  await Promise.all([pool.terminate(), onePool.terminate()]);
   await Promise.all(peers.map((p) => p.close?.()));
   return {
     date: new Date().toISOString(),
     environment: `${navigator.userAgent}, ${navigator.hardwareConcurrency} cores`,
     convkit: simd.backendInfo().version,
     quick,
-    reps,
+    ...runs,
     tolerance: TOLERANCE,
     peak,
     targets: TARGETS,

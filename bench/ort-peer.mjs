@@ -21,16 +21,16 @@ function onnxNode(shape) {
 }
 
 /**
- * The peer for `threads` threads; `request(message)` sends `{ model, x, reps }` to that thread
+ * The peer for `threads` threads; `request(message)` sends `{ model, x, reps, warmUpMs }` to that thread
  * count's worker (which runs runOrtModel) and resolves to its reply.
  */
 export function ortPeer(threads, request, close) {
   return {
     name: `ort(${threads})`,
     threads,
-    async measure(shape, x, w, outputShape, reps) {
+    async measure(shape, x, w, outputShape, { reps, warmUpMs }) {
       const model = singleNodeModel({ ...onnxNode(shape), weight: w, inputShape: x.shape, outputShape });
-      const reply = await request({ model, x, reps });
+      const reply = await request({ model, x, reps, warmUpMs });
       if (reply.error) throw new Error(reply.error);
       return { times: reply.times, output: reply.output };
     },
@@ -38,14 +38,14 @@ export function ortPeer(threads, request, close) {
   };
 }
 
-/** The worker side: creates the session, runs it once for the output, then times `reps` runs. */
-export async function runOrtModel(ort, { model, x, reps }) {
+/** The worker side: creates the session, runs it once for the output, then times `reps` runs after `warmUpMs` of warm-up. */
+export async function runOrtModel(ort, { model, x, reps, warmUpMs }) {
   let session;
   try {
     session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
     const feeds = { X: new ort.Tensor('float32', x.data, x.shape) };
     const output = (await session.run(feeds)).Y.data;
-    const times = await timeRuns(() => session.run(feeds), reps);
+    const times = await timeRuns(() => session.run(feeds), reps, warmUpMs);
     return { output, times };
   } catch (e) {
     return { error: String(e?.message ?? e) };

@@ -19,7 +19,7 @@ function nodeOrtPeer(threads) {
 }
 
 /**
- * Every peer, loaded. A peer's `measure(shape, x, w, outputShape, reps)` gives `{ times, output }`
+ * Every peer, loaded. A peer's `measure(shape, x, w, outputShape, { reps, warmUpMs })` gives `{ times, output }`
  * (ms per run; the output channels-first) or throws an Error saying why it cannot run the shape.
  */
 export async function loadPeers() {

@@ -21,13 +21,13 @@ const entries = (results, row) => [
 export function printTables(results) {
   const { peak, rows, targets } = results;
   const names = [...results.runners, ...results.peers.map((p) => p.name)];
-  console.log(`convkit ${results.convkit}, median of ${results.reps} runs, ${results.environment}`);
+  console.log(`convkit ${results.convkit}, median of ${results.reps} runs after ${results.warmUpMs} ms of warm-up each, ${results.environment}`);
   console.log(`wasm SIMD128 peak (f32x4 mul+add): ${fixed(peak.gflops, 1)} GFLOP/s (${peak.byAccumulators.map((b) => `${b.accumulators} acc ${fixed(b.gflops, 1)}`).join(', ')})`);
   console.log('\nconvolutions, median ms (GFLOP/s); convkit first, then the peers (ort(n) = onnxruntime-web with n threads):');
   console.log(table(['shape', 'MMACs', ...names], rows.map((r) => [r.shape, fixed(r.macs / 1e6, 1), ...entries(results, r).map(([, e]) => cell(e))])));
 
-  console.log(`\nagainst the best single-thread peer and the peak; targets (issue 5): convkit's best wasm build >= the shape's ratio x the best peer, pool(2) >= 1.7x one thread (S1, S5, S8, S10), js >= ${targets.jsVsTfjsCpu}x tfjs-cpu:`);
-  const header = ['shape', 'best peer (GFLOP/s)', 'simd/peer', 'relaxed/peer', 'simd of peak', 'peer of peak', 'pool(2) speedup', 'target wasm', 'target pool', 'target js'];
+  console.log(`\nagainst the best single-thread peer and the peak; targets (issue 5): convkit's best wasm build >= the shape's ratio x the best peer, pool(2) >= 1.7x pool(1) (S1, S5, S8, S10), js >= ${targets.jsVsTfjsCpu}x tfjs-cpu:`);
+  const header = ['shape', 'best peer (GFLOP/s)', 'simd/peer', 'relaxed/peer', 'simd of peak', 'peer of peak', 'pool(2)/pool(1)', 'pool(2)/thread', 'target wasm', 'target pool', 'target js'];
   const body = rows.map((r) => {
     const s = r.summary;
     const peer = s.bestPeer ? r.peers[s.bestPeer] : undefined;
@@ -39,6 +39,7 @@ export function printTables(results) {
       percent(r.results['wasm-simd'].ofPeak),
       percent(peer?.ofPeak),
       ratio(s.poolSpeedup),
+      ratio(s.poolVsThread),
       verdict(s.targets.wasmVsBestPeer),
       verdict(s.targets.poolSpeedup),
       verdict(s.targets.jsVsTfjsCpu),
@@ -82,17 +83,17 @@ function shapeChart(results, row) {
   const s = row.summary;
   return `<section><h2>${escape(row.shape)}</h2>
 <p>${escape(row.op)} x [${row.x}] w [${row.w}] ${escape(JSON.stringify(row.opts))}, ${fixed(row.macs / 1e6, 1)} MMACs.
-Best single-thread peer: ${escape(s.bestPeer ?? 'n/a')} (${fixed(s.bestPeerGflops, 2)} GFLOP/s); wasm-simd/peer ${ratio(s.simdVsPeer)}, relaxed/peer ${ratio(s.relaxedVsPeer)}, pool(2) ${ratio(s.poolSpeedup)} over one thread.
+Best single-thread peer: ${escape(s.bestPeer ?? 'n/a')} (${fixed(s.bestPeerGflops, 2)} GFLOP/s); wasm-simd/peer ${ratio(s.simdVsPeer)}, relaxed/peer ${ratio(s.relaxedVsPeer)}, pool(2) ${ratio(s.poolSpeedup)} over pool(1) and ${ratio(s.poolVsThread)} over one wasm-simd thread.
 Targets: best wasm build ${verdict(s.targets.wasmVsBestPeer)} (>= ${s.targets.wasmVsBestPeer.target}x), pool ${verdict(s.targets.poolSpeedup)}, js ${verdict(s.targets.jsVsTfjsCpu)} (>= ${s.targets.jsVsTfjsCpu.target}x tfjs-cpu).</p>
 <div class="chart" style="--peak:${peakAt}%">${bars}</div></section>`;
 }
 
 /** The comparison table of the printed report, as HTML. */
 function summaryTable(results) {
-  const head = ['layer', 'best single-thread peer', 'wasm-simd/peer', 'relaxed/peer', 'wasm-simd of peak', 'pool(2) speedup', `best wasm build / peer target`, 'pool(2) target', `js >= ${results.targets.jsVsTfjsCpu}x tfjs-cpu`];
+  const head = ['layer', 'best single-thread peer', 'wasm-simd/peer', 'relaxed/peer', 'wasm-simd of peak', 'pool(2)/pool(1)', 'pool(2)/thread', `best wasm build / peer target`, 'pool(2) target', `js >= ${results.targets.jsVsTfjsCpu}x tfjs-cpu`];
   const rows = results.rows.map((r) => {
     const s = r.summary;
-    const cells = [r.shape, s.bestPeer ? `${s.bestPeer} (${fixed(s.bestPeerGflops, 2)} GFLOP/s)` : 'n/a', ratio(s.simdVsPeer), ratio(s.relaxedVsPeer), percent(r.results['wasm-simd'].ofPeak), ratio(s.poolSpeedup), verdict(s.targets.wasmVsBestPeer), verdict(s.targets.poolSpeedup), verdict(s.targets.jsVsTfjsCpu)];
+    const cells = [r.shape, s.bestPeer ? `${s.bestPeer} (${fixed(s.bestPeerGflops, 2)} GFLOP/s)` : 'n/a', ratio(s.simdVsPeer), ratio(s.relaxedVsPeer), percent(r.results['wasm-simd'].ofPeak), ratio(s.poolSpeedup), ratio(s.poolVsThread), verdict(s.targets.wasmVsBestPeer), verdict(s.targets.poolSpeedup), verdict(s.targets.jsVsTfjsCpu)];
     return `<tr>${cells.map((c) => `<td>${escape(c)}</td>`).join('')}</tr>`;
   });
   return `<table><tr>${head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr>\n${rows.join('\n')}</table>`;
@@ -116,7 +117,7 @@ table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
 </style></head><body>
 <h1>convkit benchmark</h1>
-<p>${escape(results.date)}, convkit ${escape(results.convkit)}, ${escape(results.environment)}${results.quick ? ', quick run' : ''}; median of ${results.reps} runs; outputs checked against convkit's JS backend (max relative difference ${results.tolerance}).</p>
+<p>${escape(results.date)}, convkit ${escape(results.convkit)}, ${escape(results.environment)}${results.quick ? ', quick run' : ''}; median of ${results.reps} runs after ${results.warmUpMs} ms of warm-up each; outputs checked against convkit's JS backend (max relative difference ${results.tolerance}).</p>
 <p>wasm SIMD128 peak (f32x4 mul+add, dashed red line): <b>${fixed(peak.gflops, 1)} GFLOP/s</b> (${peak.byAccumulators.map((b) => `${b.accumulators} accumulators ${fixed(b.gflops, 1)}`).join(', ')}). Blue: convkit; grey: peers.</p>
 ${summaryTable(results)}
 ${results.rows.map((row) => shapeChart(results, row)).join('\n')}

@@ -1,5 +1,5 @@
 // convkit benchmark: every convolution kind (shapes S1-S10) on convkit's wasm-SIMD, wasm-relaxed-SIMD,
-// wasm-scalar and JS backends and a pool of 2 workers, against TensorFlow.js (wasm, cpu) and
+// wasm-scalar and JS backends and pools of 1 and 2 workers, against TensorFlow.js (wasm, cpu) and
 // onnxruntime-web (1 and 2 threads) on the same inputs, with the machine's wasm SIMD peak measured
 // in the same run; then the image filters on an RGBA image and denormal inputs. Prints tables,
 // writes bench/results/latest.json and bench/results/report.html.
@@ -11,12 +11,12 @@ import { loadPeers } from './peers.mjs';
 import { htmlReport, printTables } from './report.mjs';
 import { QUICK_SHAPES, SHAPES, TARGETS } from './shapes.mjs';
 import { TOLERANCE, convkitRunners, runConvSuite } from './suite.mjs';
-import { median, randomTensor, timeRuns } from './timing.mjs';
+import { WARM_UP_MS, median, randomTensor, timeRuns } from './timing.mjs';
 
 const quick = process.argv.includes('--quick');
 const shapes = quick ? QUICK_SHAPES : SHAPES;
-const reps = quick ? 2 : 5;
-const time = async (fn) => median(await timeRuns(fn, reps));
+const runs = { reps: quick ? 2 : 5, warmUpMs: quick ? 0 : WARM_UP_MS };
+const time = async (fn) => median(await timeRuns(fn, runs.reps, runs.warmUpMs));
 
 // Separate module instances, so the relaxed, SIMD and scalar builds are loaded side by side.
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
@@ -27,11 +27,12 @@ await relaxed.init();
 await simd.init({ relaxed: false });
 await scalar.init({ simd: false, relaxed: false });
 const pool = await simd.createPool({ workers: 2 });
-const runners = convkitRunners({ relaxed, simd, scalar, pool }, process.execArgv.includes(RELAXED_FLAG) ? undefined : `node runs without ${RELAXED_FLAG}`);
+const onePool = await simd.createPool({ workers: 1 });
+const runners = convkitRunners({ relaxed, simd, scalar, pool, onePool }, process.execArgv.includes(RELAXED_FLAG) ? undefined : `node runs without ${RELAXED_FLAG}`);
 
-const peak = await measurePeak(await peakBinaries(), { reps, callMs: quick ? 5 : 40 });
+const peak = await measurePeak(await peakBinaries(), { reps: runs.reps, callMs: quick ? 5 : 40 });
 const peers = await loadPeers();
-const rows = await runConvSuite({ shapes, reps, runners, peers, peakGflops: peak.gflops, log: quick ? undefined : console.error });
+const rows = await runConvSuite({ shapes, runs, runners, peers, peakGflops: peak.gflops, log: quick ? undefined : console.error });
 
 // Image filters on an RGBA image (what the playground and the CLI run): whole calls, conversion
 // to and from bytes included.
@@ -68,7 +69,7 @@ for (const [name, filter] of imageFilters) {
   }
   images.push(row);
 }
-await pool.terminate();
+await Promise.all([pool.terminate(), onePool.terminate()]);
 
 // Denormal inputs (|x| ~ 1e-39): x86 can take microcode assists on subnormal arithmetic; the same
 // call with normal inputs is the baseline.
@@ -96,7 +97,7 @@ const results = {
   environment: `node ${process.version} (V8 ${process.versions.v8}), ${platform()} ${arch()}, ${cpus()[0]?.model}, ${cpus().length} cores`,
   convkit: simd.backendInfo().version,
   quick,
-  reps,
+  ...runs,
   tolerance: TOLERANCE,
   peak,
   targets: TARGETS,

@@ -19,15 +19,16 @@ function relaxedMissing(relaxed, engineFlag) {
 
 /**
  * convkit's runners from separately loaded module instances (`relaxed` from a plain init(), `simd`
- * with `{ relaxed: false }`, `scalar` with `{ simd: false }`) and a 2-worker pool. `engineFlag`
- * names a missing engine switch that keeps relaxed SIMD off, if any.
+ * with `{ relaxed: false }`, `scalar` with `{ simd: false }`) and pools of 2 workers and of one, both
+ * created from `simd`. `engineFlag` names a missing engine switch that keeps relaxed SIMD off, if any.
  */
-export function convkitRunners({ relaxed, simd, scalar, pool }, engineFlag) {
+export function convkitRunners({ relaxed, simd, scalar, pool, onePool }, engineFlag) {
   return [
     { name: 'wasm-simd', run: call(simd, {}) },
     { name: 'wasm-relaxed', run: call(relaxed, {}), missing: relaxedMissing(relaxed, engineFlag) },
     { name: 'wasm', run: call(scalar, {}) },
     { name: 'js', run: call(simd, { backend: 'js' }) },
+    { name: 'pool(1)', run: call(onePool, {}) },
     { name: 'pool(2)', run: call(pool, {}) },
   ];
 }
@@ -39,10 +40,11 @@ function check(name, shape, got, reference) {
 
 const target = (ratio, bar) => ({ target: bar, ratio, met: ratio === undefined ? undefined : ratio >= bar });
 
-/** Best single-thread peer, the ratios against it, the pool's speedup and the issue's targets: the
+/** Best single-thread peer, the ratios against it, the pool's speedups and the issue's targets: the
  * shape's `target` for convkit's best single-thread wasm build (relaxed where it loaded, else
- * SIMD128) over the best single-thread peer, its `poolTarget` for pool(2) over one wasm-SIMD thread,
- * and JS over tfjs-cpu. */
+ * SIMD128) over the best single-thread peer, its `poolTarget` for 2 workers over one (pool(2) over
+ * pool(1), the issue's measure), and JS over tfjs-cpu. `poolVsThread` is pool(2) over wasm-SIMD in
+ * the calling thread, which also counts the pool's messaging and copies. */
 function summarize(row, peers, shape) {
   const single = peers.filter((p) => p.threads === 1 && row.peers[p.name].gflops);
   const best = single.reduce((b, p) => (!b || row.peers[p.name].gflops > row.peers[b.name].gflops ? p : b), undefined);
@@ -52,7 +54,8 @@ function summarize(row, peers, shape) {
   const simdVsPeer = vsBest('wasm-simd');
   const relaxedVsPeer = vsBest('wasm-relaxed');
   const convkitVsPeer = Math.max(simdVsPeer ?? 0, relaxedVsPeer ?? 0) || undefined;
-  const poolSpeedup = row.results['wasm-simd'].ms / row.results['pool(2)'].ms;
+  const poolSpeedup = row.results['pool(1)'].ms / row.results['pool(2)'].ms;
+  const poolVsThread = row.results['wasm-simd'].ms / row.results['pool(2)'].ms;
   const jsVsTfjsCpu = tfjsCpu ? row.results.js.gflops / tfjsCpu : undefined;
   return {
     bestPeer: best?.name,
@@ -60,6 +63,7 @@ function summarize(row, peers, shape) {
     simdVsPeer,
     relaxedVsPeer,
     poolSpeedup,
+    poolVsThread,
     targets: {
       wasmVsBestPeer: target(convkitVsPeer, shape.target),
       ...(shape.poolTarget && { poolSpeedup: target(poolSpeedup, shape.poolTarget) }),
@@ -72,7 +76,7 @@ function summarize(row, peers, shape) {
  * One row per shape: `results` (convkit runners) and `peers`, each `{ ms, times, gflops, ofPeak }`
  * or `{ na: reason }`, and a `summary`. A runner or peer whose output differs throws.
  */
-export async function runConvSuite({ shapes, reps, runners, peers, peakGflops, log = () => {} }) {
+export async function runConvSuite({ shapes, runs, runners, peers, peakGflops, log = () => {} }) {
   const timing = (macs, times) => {
     const ms = median(times);
     const gflops = (2 * macs) / (ms * 1e6);
@@ -91,12 +95,12 @@ export async function runConvSuite({ shapes, reps, runners, peers, peakGflops, l
         continue;
       }
       check(name, shape, (await run(shape, x, w)).data, reference.data);
-      row.results[name] = timing(macs, await timeRuns(() => run(shape, x, w), reps));
+      row.results[name] = timing(macs, await timeRuns(() => run(shape, x, w), runs.reps, runs.warmUpMs));
     }
     for (const peer of peers) {
       let measured;
       try {
-        measured = await peer.measure(shape, x, w, reference.shape, reps);
+        measured = await peer.measure(shape, x, w, reference.shape, runs);
       } catch (e) {
         row.peers[peer.name] = { na: String(e?.message ?? e) };
         continue;

@@ -55,7 +55,7 @@ function tfjsPeer(name, backend) {
   return {
     name,
     threads: 1,
-    async measure(shape, x, w, outputShape, reps) {
+    async measure(shape, x, w, outputShape, { reps, warmUpMs }) {
       await tf.setBackend(backend);
       const call = tfjsCall(shape, outputShape);
       const rank = shape.x.length - 2;
@@ -69,7 +69,7 @@ function tfjsPeer(name, backend) {
           const y = call.run(xLast, filter);
           y.dataSync(); // tfjs runs lazily on some backends: wait for the values
           y.dispose();
-        }, reps);
+        }, reps, warmUpMs);
         return { times, output };
       } finally {
         xLast.dispose();

@@ -1,8 +1,16 @@
 // Timing and checking helpers shared by the benchmark's runners.
 
-/** Times `reps` calls of `fn` (after one warm-up call); returns the times in ms. */
-export async function timeRuns(fn, reps) {
-  await fn();
+/** Warm-up before timing: V8 runs wasm (and JS) in a baseline tier first and moves hot functions to
+ * its optimizing compiler only after they have run a while, in each thread on its own (a pool's
+ * workers too). A long-running caller sees the steady state, so the suite calls every runner and
+ * peer for `warmUpMs` (at least 3 and at most 40 calls) before timing it. */
+export const WARM_UP_MS = 300;
+
+/** Times `reps` calls of `fn` after warming it up for `warmUpMs` (0: one call); returns the times in ms. */
+export async function timeRuns(fn, reps, warmUpMs = 0) {
+  const start = performance.now();
+  const warm = (calls) => (warmUpMs ? calls >= 40 || (calls >= 3 && performance.now() - start >= warmUpMs) : calls >= 1);
+  for (let calls = 0; !warm(calls); calls++) await fn();
   const times = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();

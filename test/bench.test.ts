@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { singleNodeModel } from '../bench/onnx.mjs';
 import { compare, loadConvkit, tensor } from './helpers.js';
 
-const RUNNERS = ['wasm-simd', 'wasm-relaxed', 'wasm', 'js', 'pool(2)'];
+const RUNNERS = ['wasm-simd', 'wasm-relaxed', 'wasm', 'js', 'pool(1)', 'pool(2)'];
 const PEERS = ['tfjs-wasm', 'tfjs-cpu', 'ort(1)', 'ort(2)'];
 
 interface Entry {
@@ -41,7 +41,7 @@ it('bench --quick measures every runner and peer on S1..S10 and writes results',
     for (const name of RUNNERS) expect(measuredOrExplained(row.results[name]), `${row.shape} ${name}`).toBe(true);
     for (const name of PEERS) expect(measuredOrExplained(row.peers[name]), `${row.shape} ${name}`).toBe(true);
     // Only the relaxed build may be missing among convkit's runners; every shape has some peer.
-    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
+    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(1)', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
     expect(PEERS).toContain(row.summary.bestPeer);
     expect(row.summary.simdVsPeer).toBeGreaterThan(0);
     expect(row.summary.poolSpeedup).toBeGreaterThan(0);
@@ -55,7 +55,7 @@ it('bench --quick measures every runner and peer on S1..S10 and writes results',
   // The image filters and denormal sections stay.
   expect(results.images.map((r: { filter: string }) => r.filter)).toEqual(['gaussianBlur sigma 2', 'sobel magnitude', 'sharpen', 'filter2d 7x7 (not separable)']);
   for (const row of results.images) {
-    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
+    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(1)', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
   }
   expect(out).toContain('image filters on 160x120 RGBA');
   expect(results.denormals.map((d: { backend: string; algorithm: string }) => `${d.backend} ${d.algorithm}`)).toEqual([
@@ -75,7 +75,7 @@ it('bench:browser --quick runs the same layers, runners and peers in headless Ch
   for (const row of results.rows) {
     expect(Object.keys(row.results)).toEqual(RUNNERS);
     expect(Object.keys(row.peers)).toEqual(PEERS);
-    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
+    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(1)', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
     // Cross-origin isolation gives onnxruntime-web its threads.
     for (const name of ['ort(1)', 'ort(2)']) expect(row.peers[name].ms, `${row.shape} ${name}`).toBeGreaterThan(0);
   }

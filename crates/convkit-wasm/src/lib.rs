@@ -33,10 +33,16 @@ pub fn relaxed_simd_enabled() -> bool {
 /// An N-d convolution prepared for one weight and one input size (channels-first): the plan and the
 /// weights in its executor's form, kept in wasm memory so repeated calls skip the preparation. The
 /// TypeScript side caches these by weight and frees them.
+///
+/// The kernel also owns its input and output buffers: JS writes the input straight into one and
+/// copies the result out of the other, so a call allocates nothing in wasm memory and does not
+/// zero an output the operator overwrites anyway.
 #[wasm_bindgen]
 pub struct ConvKernel {
     operator: ConvOperator,
     geometry: ConvGeometry,
+    input: Vec<f32>,
+    output: Vec<f32>,
 }
 
 #[wasm_bindgen]
@@ -65,26 +71,35 @@ impl ConvKernel {
         let geometry = ConvGeometry::new(&sizes(input_shape), &sizes(weight_shape), bias_len, &params).map_err(to_js)?;
         check_lengths(&[("weight", weight.len(), geometry.weight_len())])?;
         let plan = plan_conv(&geometry, algorithm).map_err(to_js)?;
-        Ok(ConvKernel { operator: ConvOperator::new(&geometry, plan, weight), geometry })
+        Ok(ConvKernel { operator: ConvOperator::new(&geometry, plan, weight), geometry, input: Vec::new(), output: Vec::new() })
     }
 
-    /// Convolves a batch of `batch` images; returns the flat output.
-    pub fn run(&mut self, input: &[f32], batch: u32, bias: Option<Vec<f32>>) -> Result<Vec<f32>, JsError> {
+    /// Sizes the input buffer for `batch` images and returns its address in wasm memory, where the
+    /// caller writes the input before `run` (and before anything else allocates).
+    #[wasm_bindgen(js_name = inputBuffer)]
+    pub fn input_buffer(&mut self, batch: u32) -> *mut f32 {
         let g = &self.geometry;
-        let batch = batch as usize;
-        check_lengths(&[("input", input.len(), batch * g.in_channels * g.in_plane())])?;
+        self.input.resize(batch as usize * g.in_channels * g.in_plane(), 0.0);
+        self.input.as_mut_ptr()
+    }
+
+    /// Convolves the images written at `inputBuffer`; returns the address of the flat output, valid
+    /// until the kernel's next call.
+    pub fn run(&mut self, bias: Option<Vec<f32>>) -> Result<*const f32, JsError> {
+        let g = &self.geometry;
         if bias.as_ref().is_some_and(|b| b.len() != g.out_channels) {
             return Err(to_js(ConvError::shape(format!("bias must have {} elements", g.out_channels))));
         }
-        let mut output = vec![0.0; batch * g.out_channels * g.out_plane()];
-        self.operator.run(input, bias.as_deref(), &mut output);
-        Ok(output)
+        let batch = self.input.len() / (g.in_channels * g.in_plane()).max(1);
+        self.output.resize(batch * g.out_channels * g.out_plane(), 0.0);
+        self.operator.run(&self.input, bias.as_deref(), &mut self.output);
+        Ok(self.output.as_ptr())
     }
 
     /// Bytes this kernel keeps in wasm memory between runs.
     #[wasm_bindgen(js_name = retainedBytes)]
     pub fn retained_bytes(&self) -> usize {
-        self.operator.retained_bytes()
+        self.operator.retained_bytes() + (self.input.capacity() + self.output.capacity()) * std::mem::size_of::<f32>()
     }
 }
 

@@ -7,6 +7,7 @@ import * as scalarGlue from '../../../build/wasm/scalar/convkit_wasm.js';
 import { ConvkitError } from '../../api/errors.js';
 import { ALGORITHMS, PADDING_MODES, type ConvProblem, type ConvTransposeProblem, type DeformConvProblem, type PoolProblem } from '../../api/problem.js';
 import type { Backend, Gradients } from '../backend.js';
+import { product } from '../../api/tensor.js';
 import { KernelCache } from './kernel-cache.js';
 
 export const WASM_FILES = { relaxed: 'convkit-relaxed.wasm', simd: 'convkit-simd.wasm', scalar: 'convkit-scalar.wasm' } as const;
@@ -108,7 +109,12 @@ export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): 
         const kernel = kernels.get(weight, convSignature(p), () =>
           new glue.ConvKernel(u32(p.inputShape), weight, u32(p.weightShape), p.hasBias, ...convOptions(p), ALGORITHMS.indexOf(p.algorithm)),
         );
-        return kernel.run(input, p.inputShape[0], bias);
+        // Straight into and out of the kernel's own buffers. A call that allocates can grow the
+        // memory and detach views of it, so each view is made after the call returning its address.
+        const at = kernel.inputBuffer(p.inputShape[0]);
+        new Float32Array(exports.memory.buffer, at, product(p.inputShape)).set(input);
+        const output = kernel.run(bias);
+        return new Float32Array(exports.memory.buffer, output, product(p.outputShape)).slice();
       });
     },
     clearCache: () => kernels.clear(),
