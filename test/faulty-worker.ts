@@ -13,7 +13,7 @@ const api: WorkerApi = {
   init: async () => ({ backend: 'js', threads: 1, version: 'faulty', relaxedSimd: false }),
   run(kind, problem, arrays) {
     if (arrays[0]?.[0] === POISON_VALUE) process.exit(9);
-    return { ok: true, value: runBackend(jsBackend, kind, problem, arrays) };
+    return { ok: true, value: { results: runBackend(jsBackend, kind, problem, arrays), spent: [] } };
   },
 };
 Comlink.expose(api, nodeEndpoint(parentPort!));

@@ -1,6 +1,7 @@
 // The worker pool: same numbers as a direct call however a call is split; aborts, crashes and a
 // terminated pool reject with ConvkitErrors instead of hanging.
 import { describe, expect, it } from 'vitest';
+import { BufferStash } from '../ts/pool/buffer-stash.js';
 import { splitCall } from '../ts/pool/split.js';
 import type { OpCall } from '../ts/api/call.js';
 import { DIST, loadConvkit, suitePool, tensor } from './helpers.js';
@@ -185,5 +186,48 @@ describe('worker failures', () => {
   it('rejects a build flag that is not a boolean, naming it', async () => {
     const ck = await loadConvkit('js');
     await expect(ck.createPool({ workers: 1, relaxed: 1 } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'createPool: relaxed must be true or false, got 1' });
+  });
+});
+
+describe('recycled piece buffers', () => {
+  const env = suitePool();
+
+  it('calls that reuse the buffers of earlier ones (zero-padded bands, results, copies) give the direct results', async () => {
+    // The same sizes again and again, with inputs that change from call to call: every band, copy
+    // and result buffer after the first call is one an earlier call filled.
+    const w = tensor([16, 8, 3, 3], 31);
+    for (let seed = 0; seed < 6; seed++) {
+      const x = tensor([1, 8, 48, 48], 40 + seed);
+      for (const opts of [{ padding: 1 }, { padding: 1, paddingMode: 'reflect' as const }, { padding: [[2, 0], [1, 1]] as [number, number][] }]) {
+        const direct = env.ck.conv2d(x, w, opts);
+        const pooled = await env.pool.conv2d(x, w, opts);
+        expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
+      }
+    }
+    // A pooled result is the caller's: a later call does not write into it.
+    const x = tensor([1, 8, 48, 48], 60);
+    const first = await env.pool.conv2d(x, w, { padding: 1 });
+    const kept = Array.from(first.data);
+    await env.pool.conv2d(tensor([1, 8, 48, 48], 61), w, { padding: 1 });
+    expect(Array.from(first.data)).toEqual(kept);
+  });
+});
+
+describe('BufferStash', () => {
+  it('hands back kept buffers by size, up to its limit, and skips moved ones', () => {
+    const stash = new BufferStash(1024);
+    const a = new ArrayBuffer(400);
+    const b = new ArrayBuffer(400);
+    const big = new ArrayBuffer(2048);
+    const moved = new ArrayBuffer(400);
+    structuredClone(moved, { transfer: [moved] });
+    stash.give([a, a, b, big, moved]);
+    const taken = [stash.take(100), stash.take(100), stash.take(100)];
+    expect(taken.map((t) => t.buffer)).toEqual([b, a, expect.any(ArrayBuffer)]);
+    expect(taken[2].buffer === a || taken[2].buffer === b).toBe(false);
+    expect(stash.take(512).buffer).not.toBe(big);
+    stash.give([a]);
+    stash.clear();
+    expect(stash.take(100).buffer).not.toBe(a);
   });
 });

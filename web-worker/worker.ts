@@ -8,6 +8,7 @@ import { runSteps } from '../ts/api/composites.js';
 import { filterBandSteps, identityRows } from '../ts/api/image-filters.js';
 import { ConvkitError } from '../ts/api/errors.js';
 import { importNode, isNode } from '../ts/env.js';
+import type { ResultArrays } from '../ts/backends/backend.js';
 import type { WorkerApi, WorkerResult } from '../ts/pool/protocol.js';
 import { backendInfo, clearCache, init, resolveBackend } from '../ts/runtime.js';
 
@@ -18,10 +19,10 @@ const api: WorkerApi = {
     const { memoryBytes: _, ...info } = backendInfo();
     return info;
   },
-  run(kind, problem, arrays, backend) {
+  run(kind, problem, arrays, backend, into) {
     return tagged(
-      () => runBackend(resolveBackend('worker', backend), kind, problem, arrays),
-      (value) => Object.values(value).flatMap((a) => (a ? [a.buffer] : [])),
+      () => ({ results: copyInto(runBackend(resolveBackend('worker', backend), kind, problem, arrays), into), spent: arrays }),
+      ({ results, spent }) => [...new Set([...Object.values(results), ...spent].flatMap((a) => (a ? [a.buffer] : [])))],
     );
   },
   filter(band, plan, firstRow) {
@@ -32,6 +33,17 @@ const api: WorkerApi = {
   },
   clearCache,
 };
+
+/** The results copied into the caller's arrays (this worker's own arrays stay here, where its
+ * allocator reuses them). */
+function copyInto(results: ResultArrays, into: ResultArrays): ResultArrays {
+  for (const [name, target] of Object.entries(into) as [keyof ResultArrays, Float32Array & Int32Array][]) {
+    const data = results[name];
+    if (data?.length !== target.length) throw new Error(`${name}: the pool expected ${target.length} elements, the backend gave ${data?.length}`);
+    target.set(data);
+  }
+  return into;
+}
 
 /** A result tagged ok (its buffers moved to the caller) or failed with the error's code. */
 function tagged<T>(work: () => T, buffers: (value: T) => ArrayBufferLike[]): WorkerResult<T> {

@@ -94,8 +94,9 @@ export function runBackend(backend: Backend, kind: OpKind, problem: OpCall['prob
   }
 }
 
-/** The results of a call with an empty batch: empty activations and zero parameter gradients. */
-export function emptyResult(call: OpCall): ResultArrays {
+/** Zero-filled arrays for every result of a call (with an empty batch: empty activations and zero
+ * parameter gradients). */
+export function newResults(call: OpCall): ResultArrays {
   const specs = Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][];
   return Object.fromEntries(specs.map(([name, s]) => [name, name === 'indices' ? new Int32Array(product(s.shape)) : new Float32Array(product(s.shape))]));
 }
@@ -103,7 +104,7 @@ export function emptyResult(call: OpCall): ResultArrays {
 /** Runs a call on `backend` (after the memory check) and checks that every result has its shape. */
 export function execute(backend: Backend, call: OpCall): ResultArrays {
   checkMemory(call);
-  if (call.problem.inputShape[0] === 0) return emptyResult(call);
+  if (call.problem.inputShape[0] === 0) return newResults(call);
   const specs = Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][];
   let result: ResultArrays;
   try {

@@ -76,7 +76,7 @@ export function sourceIndex(mode: PaddingMode, i: number, n: number): number {
 }
 
 /** A band of rows read through the padding map: for each of `planes` planes of `rows` rows of
- * `rowSize` values, band row i is row `sources[i]` (-1 leaves it zero). */
+ * `rowSize` values, band row i is row `sources[i]` (-1: zeros; `band` may hold anything before). */
 export function gatherRows<T extends Float32Array | Uint8ClampedArray>(data: T, planes: number, rows: number, rowSize: number, sources: Int32Array, band: T): T {
   // Runs of consecutive source rows (all but the border rows) are copied with one set() each:
   // per-row copies cost a call per element when rows are single values (1-D signals).
@@ -84,11 +84,10 @@ export function gatherRows<T extends Float32Array | Uint8ClampedArray>(data: T, 
     const first = sources[i];
     let end = i + 1;
     while (end < sources.length && first >= 0 && sources[end] === first + (end - i)) end++;
-    if (first >= 0) {
-      for (let plane = 0; plane < planes; plane++) {
-        const from = (plane * rows + first) * rowSize;
-        band.set(data.subarray(from, from + (end - i) * rowSize), (plane * sources.length + i) * rowSize);
-      }
+    for (let plane = 0; plane < planes; plane++) {
+      const to = (plane * sources.length + i) * rowSize;
+      if (first < 0) band.fill(0, to, to + rowSize);
+      else band.set(data.subarray((plane * rows + first) * rowSize, (plane * rows + first + end - i) * rowSize), to);
     }
     i = end;
   }

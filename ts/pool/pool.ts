@@ -11,7 +11,7 @@ import {
   type SeparableConvGradients,
   type SepFilterGradients,
 } from '../api/backward.js';
-import { emptyResult, finishCall, type CallResult, type OpCall } from '../api/call.js';
+import { finishCall, newResults, resultSpecs, type CallResult, type OpCall } from '../api/call.js';
 import {
   depthwiseCall,
   pointwiseCall,
@@ -32,12 +32,12 @@ import { checkFilterMemory, filterBand, imageCalls, type DirectionOptions, type 
 import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
 import { optionsObject, type BackendName } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
-import type { Tensor } from '../api/tensor.js';
+import { product, type Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
-import type { ResultArrays } from '../backends/backend.js';
 import { coreCount } from '../env.js';
 import { checkBuildFlags, loadedWasmBuild, type BackendInfo, type InitOptions } from '../runtime.js';
-import type { WorkerResult } from './protocol.js';
+import { BufferStash } from './buffer-stash.js';
+import type { PieceResult, WorkerResult } from './protocol.js';
 import { imageRowPieces, joinPieces, pieceArgs, splitCall, type Piece } from './split.js';
 import { WorkerHandle } from './worker-handle.js';
 
@@ -129,6 +129,9 @@ export interface Pool {
   clearCache(): Promise<void>;
 }
 
+/** The most bytes of recycled piece buffers a pool keeps. */
+const STASH_BYTES = 64 * 1024 * 1024;
+
 /** Posts one piece to a worker (built again if it has to be re-sent). */
 type Post<T> = (worker: WorkerHandle) => Promise<WorkerResult<T>>;
 
@@ -175,6 +178,8 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
   // Checked here, for the whole call, before anything is copied to the workers.
   const ownLimit = opts.memoryLimit === undefined ? undefined : readMemoryLimit('createPool', opts.memoryLimit);
   let terminated = false;
+  /** Buffers the pieces of earlier calls sent and got back (buffer-stash.ts). */
+  const stash = new BufferStash(STASH_BYTES);
   let info: BackendInfo | undefined;
 
   const start = async (): Promise<WorkerHandle> => {
@@ -287,16 +292,25 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     }
   }
 
-  /** Sends one piece of a call: its arrays are cut when it is posted (again, on a retry). */
+  /** Sends one piece of a call: its arrays are cut when it is posted (again, on a retry).
+   * Arrays cross threads only by moving (a clone copies twice), in buffers from the stash: the
+   * caller's arrays are copied into them (moved as they are with `transfer: true`), the piece's
+   * results come back in them, and the worker returns the inputs too. */
   const postPiece =
-    (call: OpCall, piece: Piece, transfer: boolean | undefined): Post<ResultArrays> =>
+    (call: OpCall, piece: Piece, transfer: boolean | undefined): Post<PieceResult> =>
     (worker) => {
-      const { problem, arrays } = pieceArgs(call, piece);
-      // Pieces cut from the inputs are our own copies and always move; the caller's buffers move
-      // only with `transfer: true`.
-      const buffers = [...new Set(arrays.flatMap((a, i) => (a && (a !== call.arrays[i] || transfer) ? [a.buffer] : [])))];
-      return worker.run(call.kind, problem, Comlink.transfer(arrays, buffers), call.backend);
+      const { problem, arrays } = pieceArgs(call, piece, stash.take);
+      const sent = arrays.map((a, i) => (a && a === call.arrays[i] && !transfer ? copyOf(a) : a));
+      const specs = Object.entries(resultSpecs({ ...call, problem } as OpCall));
+      const into = Object.fromEntries(specs.map(([name, s]) => [name, name === 'indices' ? new Int32Array(product(s.shape)) : stash.take(product(s.shape))]));
+      const buffers = [...new Set([...sent, ...Object.values(into)].flatMap((a) => (a ? [a.buffer] : [])))];
+      return worker.run(call.kind, problem, sent, call.backend, Comlink.transfer(into, buffers));
     };
+  const copyOf = (a: Float32Array) => {
+    const copy = stash.take(a.length);
+    copy.set(a);
+    return copy;
+  };
 
   /** Reads the pool's own call options; the rest go to the op's normalization. */
   function callOptions(op: string, opts: unknown): { callOpts: PoolCallOptions; rest: Record<string, unknown> } {
@@ -332,16 +346,21 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     checkBackend(call.op, call.backend);
     if (signal?.aborted) throw new ConvkitError('ABORTED', `${call.op}: aborted`);
     checkMemory(call, ownLimit ?? memoryLimit());
-    if (call.problem.inputShape[0] === 0) return finishCall(call, emptyResult(call));
+    if (call.problem.inputShape[0] === 0) return finishCall(call, newResults(call));
     return abortable(call.op, signal, async (aborted) => {
       const pieces = splitCall(call, size);
       // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs
       // as one piece may move them.
       const moveCallerBuffers = transfer === true && pieces.length === 1;
-      const results = await Promise.all(
+      const done = await Promise.all(
         pieces.map((piece) => runPieceRetrying(call.op, postPiece(call, piece, moveCallerBuffers), { signal, transfer: moveCallerBuffers }, aborted)),
       );
-      return finishCall(call, joinPieces(call, pieces, results));
+      const results = done.map((d) => d.results);
+      const joined = joinPieces(call, pieces, results);
+      // What went out comes back for later calls; a single piece's results are the caller's.
+      stash.give(done.flatMap((d) => d.spent.flatMap((a) => (a ? [a.buffer] : []))));
+      if (pieces.length > 1) stash.give(results.flatMap((r) => Object.values(r).map((a) => a.buffer)));
+      return finishCall(call, joined);
     });
   }
 
@@ -487,11 +506,13 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     }),
     ...methods,
     async clearCache() {
+      stash.clear();
       const workers = await Promise.allSettled(slots.map((s) => s.worker));
       await Promise.all(workers.flatMap((w) => (w.status === 'fulfilled' && w.value.alive ? [w.value.clearCache()] : [])));
     },
     async terminate() {
       terminated = true;
+      stash.clear();
       const workers = await Promise.allSettled(slots.map((s) => s.worker));
       for (const w of workers) {
         if (w.status === 'fulfilled') w.value.kill(new ConvkitError('ABORTED', 'the pool was terminated'));

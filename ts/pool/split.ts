@@ -101,15 +101,25 @@ export function splitCall(call: OpCall, parts: number): Piece[] {
   return ranges(channels, parts).map((c) => ({ ...whole, inChannels: c, outChannels: c }));
 }
 
+/** Makes a Float32Array of a length; its contents are overwritten (the pool recycles buffers). */
+export type Allocate = (length: number) => Float32Array;
+
+/** A copy of `data[from, to)` in a new array. */
+const copyRange = (data: Float32Array, from: number, to: number, alloc: Allocate) => {
+  const out = alloc(to - from);
+  out.set(data.subarray(from, to));
+  return out;
+};
+
 /** The input band a convolution's output rows `[r0, r1)` read, as `[N, C, band, ...]`: rows above
- * and below the input come through the padding map (zeros stay zero). */
-function inputBand(data: Float32Array, p: ConvProblem, [r0, r1]: [number, number]): { band: Float32Array; length: number } {
+ * and below the input come through the padding map. */
+function inputBand(data: Float32Array, p: ConvProblem, [r0, r1]: [number, number], alloc: Allocate): { band: Float32Array; length: number } {
   const [batch, channels, rows] = p.inputShape;
   const rowSize = product(p.inputShape.slice(3));
   const first = r0 * p.stride[0] - p.padBefore[0];
   const length = (r1 - 1 - r0) * p.stride[0] + p.dilation[0] * (p.weightShape[2] - 1) + 1;
   const sources = Int32Array.from({ length }, (_, i) => sourceIndex(p.paddingMode, first + i, rows));
-  return { band: gatherRows(data, batch * channels, rows, rowSize, sources, new Float32Array(batch * channels * length * rowSize)), length };
+  return { band: gatherRows(data, batch * channels, rows, rowSize, sources, alloc(batch * channels * length * rowSize)), length };
 }
 
 /** Output row bands of an image filter, one per worker when the image is worth splitting. */
@@ -121,12 +131,12 @@ export function imageRowPieces({ image, plan }: FilterCall, parts: number): [num
 
 /** Copies the `[batch, channel]` box of a `[N, C, plane]` array into a new contiguous array. Copies,
  * not views: posting a view to a worker would clone its whole underlying buffer. */
-function cutBox(data: Float32Array, shape: readonly number[], batch: [number, number], chans: [number, number]): Float32Array {
+function cutBox(data: Float32Array, shape: readonly number[], batch: [number, number], chans: [number, number], alloc: Allocate): Float32Array {
   const channels = shape[1];
   if (span(batch) === shape[0] && span(chans) === channels) return data;
   const plane = product(shape.slice(2));
-  if (span(chans) === channels) return data.slice(batch[0] * channels * plane, batch[1] * channels * plane);
-  const out = new Float32Array(span(batch) * span(chans) * plane);
+  if (span(chans) === channels) return copyRange(data, batch[0] * channels * plane, batch[1] * channels * plane, alloc);
+  const out = alloc(span(batch) * span(chans) * plane);
   for (let n = batch[0]; n < batch[1]; n++) {
     const src = (n * channels + chans[0]) * plane;
     out.set(data.subarray(src, src + span(chans) * plane), (n - batch[0]) * span(chans) * plane);
@@ -134,9 +144,10 @@ function cutBox(data: Float32Array, shape: readonly number[], batch: [number, nu
   return out;
 }
 
-/** The problem and backend arrays of one piece. */
-export function pieceArgs(call: OpCall, piece: Piece): { problem: OpCall['problem']; arrays: (Float32Array | undefined)[] } {
-  if (piece.rows && call.kind === 'conv') return rowPieceArgs(call.problem, call.arrays, piece.rows);
+/** The problem and backend arrays of one piece: arrays cut from the call's (in arrays from `alloc`)
+ * or the call's own. */
+export function pieceArgs(call: OpCall, piece: Piece, alloc: Allocate): { problem: OpCall['problem']; arrays: (Float32Array | undefined)[] } {
+  if (piece.rows && call.kind === 'conv') return rowPieceArgs(call.problem, call.arrays, piece.rows, alloc);
   const p = call.problem;
   const batch = p.inputShape[0];
   const [o0, o1] = piece.outChannels;
@@ -144,14 +155,14 @@ export function pieceArgs(call: OpCall, piece: Piece): { problem: OpCall['proble
     if (!a) return a;
     switch (role) {
       case 'input':
-        return cutBox(a, p.inputShape, piece.batch, piece.inChannels);
+        return cutBox(a, p.inputShape, piece.batch, piece.inChannels, alloc);
       case 'output':
-        return cutBox(a, p.outputShape, piece.batch, piece.outChannels);
+        return cutBox(a, p.outputShape, piece.batch, piece.outChannels, alloc);
       case 'sample':
-        return cutBox(a, [batch, a.length / batch], piece.batch, [0, a.length / batch]);
+        return cutBox(a, [batch, a.length / batch], piece.batch, [0, a.length / batch], alloc);
       case 'rows': {
         const rows = (p as ConvProblem).weightShape[0];
-        return o1 - o0 === rows ? a : a.slice((o0 * a.length) / rows, (o1 * a.length) / rows);
+        return o1 - o0 === rows ? a : copyRange(a, (o0 * a.length) / rows, (o1 * a.length) / rows, alloc);
       }
       case 'whole':
         return a;
@@ -169,8 +180,8 @@ export function pieceArgs(call: OpCall, piece: Piece): { problem: OpCall['proble
 
 /** A convolution's output rows: its input band, already bordered on the first axis, convolved
  * without padding on that axis (weight and bias whole). */
-function rowPieceArgs(p: ConvProblem, [x, weight, bias]: (Float32Array | undefined)[], rows: [number, number]): { problem: ConvProblem; arrays: (Float32Array | undefined)[] } {
-  const { band, length } = inputBand(x!, p, rows);
+function rowPieceArgs(p: ConvProblem, [x, weight, bias]: (Float32Array | undefined)[], rows: [number, number], alloc: Allocate): { problem: ConvProblem; arrays: (Float32Array | undefined)[] } {
+  const { band, length } = inputBand(x!, p, rows, alloc);
   const problem: ConvProblem = {
     ...p,
     inputShape: [p.inputShape[0], p.inputShape[1], length, ...p.inputShape.slice(3)],
