@@ -21,7 +21,7 @@ const api: WorkerApi = {
   },
   run(kind, problem, arrays, backend, into) {
     return tagged(
-      () => ({ results: copyInto(runBackend(resolveBackend('worker', backend), kind, problem, arrays), into), spent: arrays }),
+      () => ({ results: copyInto(runBackend(resolveBackend('worker', backend), kind, problem, arrays, into), into), spent: arrays }),
       ({ results, spent }) => [...new Set([...Object.values(results), ...spent].flatMap((a) => (a ? [a.buffer] : [])))],
     );
   },
@@ -34,13 +34,13 @@ const api: WorkerApi = {
   clearCache,
 };
 
-/** The results copied into the caller's arrays (this worker's own arrays stay here, where its
- * allocator reuses them). */
+/** The results in the caller's arrays: copied unless the backend wrote them there (a worker's own
+ * arrays stay here, where its allocator reuses them). */
 function copyInto(results: ResultArrays, into: ResultArrays): ResultArrays {
   for (const [name, target] of Object.entries(into) as [keyof ResultArrays, Float32Array & Int32Array][]) {
     const data = results[name];
     if (data?.length !== target.length) throw new Error(`${name}: the pool expected ${target.length} elements, the backend gave ${data?.length}`);
-    target.set(data);
+    if (data !== target) target.set(data);
   }
   return into;
 }

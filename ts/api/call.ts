@@ -71,12 +71,12 @@ export function resultSpecs(call: OpCall): Partial<Record<ResultName, ResultSpec
   }
 }
 
-/** Runs a call's backend method (by name: the same dispatch serves workers). */
-export function runBackend(backend: Backend, kind: OpKind, problem: OpCall['problem'], arrays: (Float32Array | undefined)[]): ResultArrays {
+/** Runs a call's backend method (by name: the same dispatch serves workers); a backend may write results into `into`. */
+export function runBackend(backend: Backend, kind: OpKind, problem: OpCall['problem'], arrays: (Float32Array | undefined)[], into?: ResultArrays): ResultArrays {
   const [a, b, c, d, e] = arrays;
   switch (kind) {
     case 'conv':
-      return { output: backend.conv(problem as ConvProblem, a!, b!, c) };
+      return { output: backend.conv(problem as ConvProblem, a!, b!, c, into?.output) };
     case 'convTranspose':
       return { output: backend.convTranspose(problem as ConvTransposeProblem, a!, b!, c) };
     case 'pool':

@@ -27,7 +27,8 @@ export interface Backend {
   memoryBytes?(): number;
   /** Wasm backends: frees the prepared convolution kernels kept for reuse. */
   clearCache?(): void;
-  conv(problem: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array;
+  /** `into`: where the result may be written (the pool's buffers); the returned array holds it. */
+  conv(problem: ConvProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined, into?: Float32Array): Float32Array;
   convTranspose(problem: ConvTransposeProblem, input: Float32Array, weight: Float32Array, bias: Float32Array | undefined): Float32Array;
   pool(problem: PoolProblem, input: Float32Array): PoolOutput;
   deformConv(

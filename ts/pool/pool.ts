@@ -357,9 +357,10 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       );
       const results = done.map((d) => d.results);
       const joined = joinPieces(call, pieces, results);
-      // What went out comes back for later calls; a single piece's results are the caller's.
-      stash.give(done.flatMap((d) => d.spent.flatMap((a) => (a ? [a.buffer] : []))));
-      if (pieces.length > 1) stash.give(results.flatMap((r) => Object.values(r).map((a) => a.buffer)));
+      // Every buffer that came back and is not part of the answer serves later calls.
+      const answer = new Set(Object.values(joined).map((a) => a.buffer));
+      const back = done.flatMap((d) => [...d.spent, ...Object.values(d.results)].flatMap((a) => (a && !answer.has(a.buffer) ? [a.buffer] : [])));
+      stash.give(back);
       return finishCall(call, joined);
     });
   }

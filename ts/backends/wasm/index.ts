@@ -104,7 +104,7 @@ export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): 
   return {
     kind: build === 'scalar' ? 'wasm' : 'wasm-simd',
     memoryBytes: () => exports.memory.buffer.byteLength,
-    conv(p, input, weight, bias) {
+    conv(p, input, weight, bias, into) {
       return guarded(() => {
         const kernel = kernels.get(weight, convSignature(p), () =>
           new glue.ConvKernel(u32(p.inputShape), weight, u32(p.weightShape), p.hasBias, ...convOptions(p), ALGORITHMS.indexOf(p.algorithm)),
@@ -114,7 +114,10 @@ export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): 
         const at = kernel.inputBuffer(p.inputShape[0]);
         new Float32Array(exports.memory.buffer, at, product(p.inputShape)).set(input);
         const output = kernel.run(bias);
-        return new Float32Array(exports.memory.buffer, output, product(p.outputShape)).slice();
+        const result = new Float32Array(exports.memory.buffer, output, product(p.outputShape));
+        if (!into) return result.slice();
+        into.set(result);
+        return into;
       });
     },
     clearCache: () => kernels.clear(),
