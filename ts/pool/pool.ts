@@ -125,7 +125,8 @@ export interface Pool {
   prewitt(image: ImageLike, opts?: WithCall<DirectionOptions<GradientDirection>>): Promise<FilteredImage>;
   emboss(image: ImageLike, opts?: WithCall<DirectionOptions<EmbossDirection>>): Promise<FilteredImage>;
   terminate(): Promise<void>;
-  /** Frees the prepared convolution kernels every worker keeps for calls that reuse a weight. */
+  /** Frees the prepared convolution kernels every worker keeps for calls that reuse a weight, and
+   * the buffers the pool keeps for the pieces of its calls. */
   clearCache(): Promise<void>;
 }
 
