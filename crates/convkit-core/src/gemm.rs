@@ -41,7 +41,7 @@ pub fn pack_b_gathered(src: &[f32], row_offsets: &[usize], column_offsets: &[usi
         let quads = [ColumnQuad::new(cols, 0), ColumnQuad::new(cols, LANES)];
         for (d, &row) in dst_rows.iter_mut().zip(row_offsets) {
             let (lo, hi) = d.split_at_mut(LANES);
-            // SAFETY: every offset read is `row + column` with both at most their maxima, checked above.
+            // SAFETY: a quad reads only between `row +` its first and last column, checked above.
             unsafe {
                 quads[0].load(src, row).store(lo);
                 quads[1].load(src, row).store(hi);
