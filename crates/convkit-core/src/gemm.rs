@@ -2,7 +2,7 @@
 //! into panels of NR columns so the microkernel reads both sequentially. The microkernel holds a
 //! 4x8 tile in eight 4-lane accumulators (V8 spills beyond about eight vector registers).
 
-use crate::simd::F32x4;
+use crate::simd::{F32x4, LANES};
 
 pub const MR: usize = 4;
 pub const NR: usize = 8;
@@ -29,26 +29,54 @@ pub fn pack_a(a: &[f32], m: usize, k: usize, lda: usize, dst: &mut Vec<f32>) {
 /// offset lists) packs straight from the image. The last panel is zero-filled.
 pub fn pack_b_gathered(src: &[f32], row_offsets: &[usize], column_offsets: &[usize], dst: &mut Vec<f32>) {
     let k = row_offsets.len();
-    let panels = column_offsets.len().div_ceil(NR);
-    dst.clear();
-    dst.resize(panels * k * NR, 0.0);
-    for (panel, cols) in column_offsets.chunks(NR).enumerate() {
-        let dst_panel = &mut dst[panel * k * NR..(panel + 1) * k * NR];
-        // Stride-1 convolutions mostly have NR consecutive columns: copy them as two vectors.
-        if cols.len() == NR && cols.windows(2).all(|w| w[1] == w[0] + 1) {
-            let (dst_rows, _) = dst_panel.as_chunks_mut::<NR>();
-            for (d, &row) in dst_rows.iter_mut().zip(row_offsets) {
-                let s = &src[row + cols[0]..][..NR];
-                F32x4::load(&s[0..4]).store(&mut d[0..4]);
-                F32x4::load(&s[4..8]).store(&mut d[4..8]);
+    // No clear(): every float is written below, so a reused buffer is not zero-filled again.
+    dst.resize(column_offsets.len().div_ceil(NR) * k * NR, 0.0);
+    let (Some(&max_row), Some(&max_col)) = (row_offsets.iter().max(), column_offsets.iter().max()) else {
+        return;
+    };
+    // One bounds check for the whole gather, so the loops below read unchecked.
+    assert!(max_row + max_col < src.len(), "gather reads past the source");
+    for (cols, dst_panel) in column_offsets.chunks(NR).zip(dst.chunks_exact_mut(k * NR)) {
+        let (dst_rows, _) = dst_panel.as_chunks_mut::<NR>();
+        let quads = [ColumnQuad::new(cols, 0), ColumnQuad::new(cols, LANES)];
+        for (d, &row) in dst_rows.iter_mut().zip(row_offsets) {
+            let (lo, hi) = d.split_at_mut(LANES);
+            // SAFETY: a quad reads only between `row +` its first and last column, checked above.
+            unsafe {
+                quads[0].load(src, row).store(lo);
+                quads[1].load(src, row).store(hi);
             }
-            continue;
         }
-        for (kk, &row) in row_offsets.iter().enumerate() {
-            let dst_row = &mut dst_panel[kk * NR..kk * NR + cols.len()];
-            for (d, &col) in dst_row.iter_mut().zip(cols) {
-                *d = src[row + col];
-            }
+    }
+}
+
+/// How four columns of a B panel sit in the source, so packing reads them as one vector where it can:
+/// consecutive (stride-1 convolutions), every other one (stride 2), or anywhere (row ends, ragged
+/// panels: a missing column reads as zero).
+enum ColumnQuad {
+    Consecutive(usize),
+    Even(usize),
+    Any([Option<usize>; LANES]),
+}
+
+impl ColumnQuad {
+    fn new(cols: &[usize], first: usize) -> Self {
+        let quad: [Option<usize>; LANES] = std::array::from_fn(|l| cols.get(first + l).copied());
+        match quad {
+            [Some(c), ..] if (1..LANES).all(|l| quad[l] == Some(c + l)) => ColumnQuad::Consecutive(c),
+            [Some(c), ..] if (1..LANES).all(|l| quad[l] == Some(c + 2 * l)) => ColumnQuad::Even(c),
+            _ => ColumnQuad::Any(quad),
+        }
+    }
+
+    /// # Safety
+    /// `row + c < src.len()` for every column `c` of the quad.
+    #[inline(always)]
+    unsafe fn load(&self, src: &[f32], row: usize) -> F32x4 {
+        match *self {
+            ColumnQuad::Consecutive(c) => F32x4::load_unchecked(src, row + c),
+            ColumnQuad::Even(c) => F32x4::load_even_unchecked(src, row + c),
+            ColumnQuad::Any(cols) => F32x4::from_array(cols.map(|c| c.map_or(0.0, |c| *src.get_unchecked(row + c)))),
         }
     }
 }
@@ -179,6 +207,26 @@ mod tests {
                     assert_eq!(c[i * ldc + j], want, "m={m} n={n} k={k} at ({i},{j})");
                 }
                 assert!(c[i * ldc + n].is_nan(), "wrote past the valid columns");
+            }
+        }
+    }
+
+    #[test]
+    fn gathered_b_packs_consecutive_strided_and_scattered_columns() {
+        let src: Vec<f32> = (0..400).map(|i| i as f32).collect();
+        let row_offsets = [0, 37, 150, 201];
+        // Panels: consecutive, every other, a row break inside each half, then a ragged tail.
+        let column_offsets: Vec<usize> = [(0..8).collect::<Vec<_>>(), (0..16).step_by(2).collect(), vec![0, 1, 2, 20, 21, 22, 23, 60], vec![5, 7, 9]].concat();
+        // A longer stale buffer: packing must overwrite (and shrink) it, zeros in the ragged tail included.
+        let mut dst = vec![f32::NAN; 1000];
+        pack_b_gathered(&src, &row_offsets, &column_offsets, &mut dst);
+        assert_eq!(dst.len(), 4 * row_offsets.len() * NR);
+        for (panel, cols) in column_offsets.chunks(NR).enumerate() {
+            for (kk, &row) in row_offsets.iter().enumerate() {
+                for j in 0..NR {
+                    let want = cols.get(j).map_or(0.0, |&c| src[row + c]);
+                    assert_eq!(dst[(panel * row_offsets.len() + kk) * NR + j], want, "panel {panel} row {kk} column {j}");
+                }
             }
         }
     }
