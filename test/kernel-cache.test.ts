@@ -1,7 +1,7 @@
 // The wasm backend's cache of prepared convolution kernels: reuse by weight contents, a weight
 // edited in place is prepared again, bounds, clearing; and calls through it stay correct.
 import { describe, expect, it } from 'vitest';
-import { KernelCache } from '../ts/backends/wasm/kernel-cache.js';
+import { KernelCache, sameBits } from '../ts/backends/wasm/kernel-cache.js';
 import { compare, suitePool } from './helpers.js';
 
 class FakeKernel {
@@ -112,5 +112,27 @@ describe('cached convolutions', () => {
     expect(compare(await pool.conv2d(big, w, { padding: 1 }), ck.conv2d(big, w, { padding: 1, backend: 'js' })).detail).toBe('ok');
     await pool.clearCache();
     expect(compare(await pool.conv2d(big, w, { padding: 1 }), ck.conv2d(big, w, { padding: 1, backend: 'js' })).detail).toBe('ok');
+  });
+});
+
+describe('sameBits', () => {
+  it('finds a differing bit at any position, in the 8-word blocks and the tail, at any offset', () => {
+    const base = Float32Array.from({ length: 37 }, (_, i) => i * 0.25 - 3);
+    expect(sameBits(base, base.slice())).toBe(true);
+    expect(sameBits(base, base.subarray(0, 36))).toBe(false);
+    for (let at = 0; at < base.length; at++) {
+      const other = base.slice();
+      other[at] = -other[at] || -0; // a sign flip, also of 0
+      expect(sameBits(base, other), `position ${at}`).toBe(false);
+      const bits = new Int32Array(other.buffer);
+      other.set(base);
+      bits[at] ^= 1; // the lowest mantissa bit
+      expect(sameBits(base, other), `low bit at ${at}`).toBe(false);
+    }
+    const nan = Float32Array.of(NaN, 1, 2, 3, 4, 5, 6, 7, NaN);
+    expect(sameBits(nan, nan.slice())).toBe(true);
+    const padded = new Float32Array(40);
+    padded.set(base, 3);
+    expect(sameBits(base, padded.subarray(3, 40))).toBe(true);
   });
 });
