@@ -1,21 +1,145 @@
-//! The depthwise executor (one input channel per group, any depth multiplier). Small kernels at
-//! stride 1 or 2 get their window as constants, so the tap loops unroll, the kernel's weights are
-//! splatted once per output channel and stay in registers, and a tile of several output rows reads
-//! each input row once for every kernel row that uses it. Other windows run the generic tiles.
+//! The depthwise executor (one input channel per group, any depth multiplier). Each input channel
+//! is padded on its own (through `pad_image`, so every padding mode works) into a plane small enough
+//! to stay in L1, and its output channels are computed from that plane. Small square windows at
+//! stride 1 or 2 run `plane`: down each 4-wide column strip, every input row is loaded once and
+//! updates all the output rows that read it (rolling accumulators), with the kernel's weights
+//! splatted once per output channel. Other windows, 3-D kernels and planes narrower than a vector
+//! run the direct tiles on the same plane.
 
-use crate::direct::{direct, run, Fixed};
+use crate::direct::direct;
 use crate::geometry::ConvGeometry;
+use crate::padding::pad_image;
+use crate::simd::{F32x4, LANES};
 
-pub(crate) fn depthwise(g: &ConvGeometry, padded: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
+/// Runs one image (`[Cin, ...in_size]`); `plane` is scratch for one padded channel.
+pub(crate) fn depthwise(
+    g: &ConvGeometry,
+    image: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    plane: &mut Vec<f32>,
+) {
     debug_assert_eq!(g.in_channels_per_group(), 1);
-    let (k, s, d) = (g.kernel, g.stride, g.dilation);
-    let square = k[1] == k[2] && s[1] == s[2] && d[1..] == [1, 1];
-    match (square, k[1], s[1]) {
-        (true, 3, 1) => run::<_, 4, 2>(g, Fixed::<3, 1>, padded, weight, bias, out),
-        (true, 3, 2) => run::<_, 2, 2>(g, Fixed::<3, 2>, padded, weight, bias, out),
-        (true, 5, 1) => run::<_, 3, 2>(g, Fixed::<5, 1>, padded, weight, bias, out),
-        (true, 5, 2) => run::<_, 2, 2>(g, Fixed::<5, 2>, padded, weight, bias, out),
-        (true, 7, 1) => run::<_, 2, 2>(g, Fixed::<7, 1>, padded, weight, bias, out),
-        _ => direct(g, padded, weight, bias, out),
+    let m = g.out_channels_per_group();
+    // One group on its own: what the direct tiles run for windows `plane` does not serve.
+    let one = ConvGeometry { batch: 1, in_channels: 1, out_channels: m, groups: 1, ..g.clone() };
+    let [_, oh_n, ow_n] = g.out_size;
+    let pw = g.padded_size()[2];
+    let kvol = g.kernel_volume();
+    let kernel = plane_kernel(g);
+    for (c, (x, y)) in image.chunks_exact(g.in_plane()).zip(out.chunks_exact_mut(m * g.out_plane())).enumerate() {
+        pad_image(x, 1, g.in_size, g.pad_before, g.pad_after, g.padding_mode, plane);
+        let w = &weight[c * m * kvol..][..m * kvol];
+        let b = bias.map(|b| &b[c * m..][..m]);
+        match kernel {
+            Some((run, rows)) => {
+                // Rows past the padded plane only feed output rows that do not exist.
+                plane.resize(plane.len().max(rows * pw), 0.0);
+                for (j, (w_j, y_j)) in w.chunks_exact(kvol).zip(y.chunks_exact_mut(oh_n * ow_n)).enumerate() {
+                    run(plane, pw, w_j, b.map_or(0.0, |b| b[j]), y_j, oh_n, ow_n);
+                }
+            }
+            None => direct(&one, plane, w, b, y),
+        }
     }
+}
+
+type PlaneKernel = fn(&[f32], usize, &[f32], f32, &mut [f32], usize, usize);
+
+/// The unrolled kernel for `g`'s window and the rows of padded plane it reads, if there is one.
+fn plane_kernel(g: &ConvGeometry) -> Option<(PlaneKernel, usize)> {
+    let (k, s) = (g.kernel, g.stride);
+    let flat = g.padded_size()[0] == 1 && k[1] == k[2] && s[1] == s[2] && g.dilation[1..] == [1, 1];
+    if !flat || g.out_size[2] < LANES {
+        return None;
+    }
+    let run: PlaneKernel = match (k[1], s[1]) {
+        (3, 1) => plane::<3, 1, 3>,
+        (3, 2) => plane::<3, 2, 2>,
+        (5, 1) => plane::<5, 1, 5>,
+        (5, 2) => plane::<5, 2, 3>,
+        (7, 1) => plane::<7, 1, 7>,
+        (7, 2) => plane::<7, 2, 4>,
+        _ => return None,
+    };
+    let in_flight = (k[1] - 1) / s[1] + 1;
+    Some((run, (g.out_size[1] + in_flight - 1) * s[1]))
+}
+
+/// `s[i + l * S]` for lanes `l` 0 to 3.
+///
+/// # Safety
+/// `i + 3 * S < s.len()` (and `i + 7 <= s.len()` at stride 2, whose load reads one more).
+#[inline(always)]
+unsafe fn load_strided<const S: usize>(s: &[f32], i: usize) -> F32x4 {
+    match S {
+        1 => F32x4::load_unchecked(s, i),
+        2 => F32x4::load_even_unchecked(s, i),
+        _ => unreachable!("plane_kernel picks strides 1 and 2"),
+    }
+}
+
+/// One output plane (`oh_n x ow_n`, `ow_n >= LANES`) of a `K x K` window at stride `S` over a
+/// padded plane `pw` wide holding at least `(oh_n + A - 1) * S` rows. `A = (K - 1) / S + 1` output
+/// rows are in flight at once: each step reads `S` input rows and completes one output row.
+fn plane<const K: usize, const S: usize, const A: usize>(
+    src: &[f32],
+    pw: usize,
+    w: &[f32],
+    bias: f32,
+    out: &mut [f32],
+    oh_n: usize,
+    ow_n: usize,
+) {
+    debug_assert_eq!(A, (K - 1) / S + 1);
+    assert!(ow_n >= LANES && (ow_n - 1) * S + K <= pw && (oh_n + A - 1) * S * pw <= src.len());
+    let out = &mut out[..oh_n * ow_n];
+    let w: [[F32x4; K]; K] = std::array::from_fn(|t| std::array::from_fn(|k| F32x4::splat(w[t * K + k])));
+    let b = F32x4::splat(bias);
+    // Every 4-wide strip, the last one overlapping its neighbour when the width is ragged.
+    for x in (0..ow_n - LANES).step_by(LANES).chain([ow_n - LANES]) {
+        // acc[i] accumulates output row n - i while step n reads input rows [nS, nS + S); arrays
+        // passed by value so that they stay in registers.
+        let mut acc = [b; A];
+        for n in 0..A - 1 {
+            acc = shift(step::<K, S, A>(src, pw, &w, acc, n * S * pw + x * S), b);
+        }
+        for o in 0..oh_n {
+            acc = step::<K, S, A>(src, pw, &w, acc, (o + A - 1) * S * pw + x * S);
+            // SAFETY: o < oh_n and x + LANES <= ow_n.
+            unsafe { acc[A - 1].store_unchecked(out, o * ow_n + x) };
+            acc = shift(acc, b);
+        }
+    }
+}
+
+/// Adds the `S` input rows starting at `at` to the output rows in flight.
+#[inline(always)]
+fn step<const K: usize, const S: usize, const A: usize>(
+    src: &[f32],
+    pw: usize,
+    w: &[[F32x4; K]; K],
+    mut acc: [F32x4; A],
+    at: usize,
+) -> [F32x4; A] {
+    for q in 0..S {
+        for k in 0..K {
+            // SAFETY (from `plane`'s assert): the input row lies inside `src`, and the load reads
+            // columns up to (x + 3) * S + k + 1 <= (ow_n - 1) * S + K <= pw.
+            let v = unsafe { load_strided::<S>(src, at + q * pw + k) };
+            for (i, a) in acc.iter_mut().enumerate() {
+                if q + i * S < K {
+                    *a = a.mul_add(v, w[q + i * S][k]);
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// Moves every output row in flight one step on and starts a new one at the bias.
+#[inline(always)]
+fn shift<const A: usize>(acc: [F32x4; A], b: F32x4) -> [F32x4; A] {
+    std::array::from_fn(|i| if i == 0 { b } else { acc[i - 1] })
 }

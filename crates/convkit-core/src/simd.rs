@@ -49,6 +49,14 @@ mod imp {
         pub unsafe fn load_unchecked(s: &[f32], i: usize) -> Self {
             F32x4(v128_load(s.as_ptr().add(i) as *const v128))
         }
+        /// Stores into `s[i..i + 4]` without a bounds check.
+        ///
+        /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn store_unchecked(self, s: &mut [f32], i: usize) {
+            v128_store(s.as_mut_ptr().add(i) as *mut v128, self.0)
+        }
         /// Loads `s[i], s[i + 2], s[i + 4], s[i + 6]` (a stride-2 row) without a bounds check.
         ///
         /// # Safety
@@ -138,6 +146,14 @@ mod imp {
             F32x4(std::array::from_fn(|l| *s.get_unchecked(i + l)))
         }
         /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn store_unchecked(self, s: &mut [f32], i: usize) {
+            for (l, v) in self.0.into_iter().enumerate() {
+                *s.get_unchecked_mut(i + l) = v;
+            }
+        }
+        /// # Safety
         /// `i + 7 <= s.len()`.
         #[inline(always)]
         pub unsafe fn load_even_unchecked(s: &[f32], i: usize) -> Self {
@@ -203,6 +219,10 @@ mod tests {
         assert_eq!(out, [1.0, 3.0, 5.0, 7.0]);
         unsafe { F32x4::load_unchecked(&row, 6) }.store(&mut out);
         assert_eq!(out, [6.0, 7.0, 8.0, 9.0]);
+        let mut wide = [0.0; 6];
+        // SAFETY: 2 + 4 <= 6.
+        unsafe { F32x4::splat(5.0).store_unchecked(&mut wide, 2) };
+        assert_eq!(wide, [0.0, 0.0, 5.0, 5.0, 5.0, 5.0]);
         F32x4::gather(&row, 3).store(&mut out);
         assert_eq!(out, [0.0, 3.0, 6.0, 9.0]);
     }
