@@ -89,27 +89,30 @@ pub fn pad_image(
     ];
     let plane = size[0] * size[1] * size[2];
     let padded_plane = padded[0] * padded[1] * padded[2];
-    dst.clear();
+    // Every element is written below, so a reused buffer is not cleared first.
+    dst.truncate(channels * padded_plane);
     dst.resize(channels * padded_plane, 0.0);
-    // The column map is the same for every row: compute it once.
-    let col_map: Vec<Option<usize>> = (0..padded[2])
-        .map(|x| mode.source_index(x as isize - pad_before[2] as isize, size[2]))
-        .collect();
     for c in 0..channels {
         let src_c = &src[c * plane..(c + 1) * plane];
         let dst_c = &mut dst[c * padded_plane..(c + 1) * padded_plane];
-        for z in 0..padded[0] {
+        for (z, dst_z) in dst_c.chunks_exact_mut(padded[1] * padded[2]).enumerate() {
             let sz = mode.source_index(z as isize - pad_before[0] as isize, size[0]);
-            for y in 0..padded[1] {
+            for (y, dst_row) in dst_z.chunks_exact_mut(padded[2]).enumerate() {
                 let sy = mode.source_index(y as isize - pad_before[1] as isize, size[1]);
-                let (Some(sz), Some(sy)) = (sz, sy) else { continue };
+                let (Some(sz), Some(sy)) = (sz, sy) else {
+                    dst_row.fill(0.0);
+                    continue;
+                };
                 let src_row = &src_c[(sz * size[1] + sy) * size[2]..][..size[2]];
-                let dst_row = &mut dst_c[(z * padded[1] + y) * padded[2]..][..padded[2]];
-                dst_row[pad_before[2]..pad_before[2] + size[2]].copy_from_slice(src_row);
-                for x in (0..pad_before[2]).chain(pad_before[2] + size[2]..padded[2]) {
-                    if let Some(sx) = col_map[x] {
-                        dst_row[x] = src_row[sx];
-                    }
+                let (left, rest) = dst_row.split_at_mut(pad_before[2]);
+                let (middle, right) = rest.split_at_mut(size[2]);
+                middle.copy_from_slice(src_row);
+                let edge = |x: usize| mode.source_index(x as isize - pad_before[2] as isize, size[2]).map_or(0.0, |sx| src_row[sx]);
+                for (x, v) in left.iter_mut().enumerate() {
+                    *v = edge(x);
+                }
+                for (x, v) in right.iter_mut().enumerate() {
+                    *v = edge(pad_before[2] + size[2] + x);
                 }
             }
         }
