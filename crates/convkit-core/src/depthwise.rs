@@ -114,7 +114,8 @@ fn plane<const K: usize, const S: usize, const A: usize>(
     }
 }
 
-/// Adds the `S` input rows starting at `at` to the output rows in flight.
+/// Adds the `S` input rows starting at `at` to the output rows in flight. Each row's taps are
+/// summed apart first, so the accumulators (carried from step to step) wait on one add, not `K`.
 #[inline(always)]
 fn step<const K: usize, const S: usize, const A: usize>(
     src: &[f32],
@@ -124,14 +125,13 @@ fn step<const K: usize, const S: usize, const A: usize>(
     at: usize,
 ) -> [F32x4; A] {
     for q in 0..S {
-        for k in 0..K {
-            // SAFETY (from `plane`'s assert): the input row lies inside `src`, and the load reads
-            // columns up to (x + 3) * S + k + 1 <= (ow_n - 1) * S + K <= pw.
-            let v = unsafe { load_strided::<S>(src, at + q * pw + k) };
-            for (i, a) in acc.iter_mut().enumerate() {
-                if q + i * S < K {
-                    *a = a.mul_add(v, w[q + i * S][k]);
-                }
+        // SAFETY (from `plane`'s assert): the input row lies inside `src`, and the loads read
+        // columns up to (x + 3) * S + k + 1 <= (ow_n - 1) * S + K <= pw.
+        let v: [F32x4; K] = std::array::from_fn(|k| unsafe { load_strided::<S>(src, at + q * pw + k) });
+        for (i, a) in acc.iter_mut().enumerate() {
+            if let Some(w_t) = w.get(q + i * S) {
+                let row = (1..K).fold(v[0].mul(w_t[0]), |p, k| p.mul_add(v[k], w_t[k]));
+                *a = a.add(row);
             }
         }
     }
