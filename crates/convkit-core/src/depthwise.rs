@@ -67,15 +67,28 @@ fn plane_kernel(g: &ConvGeometry) -> Option<(PlaneKernel, usize)> {
     Some((run, (g.out_size[1] + in_flight - 1) * s[1]))
 }
 
-/// `s[i + l * S]` for lanes `l` 0 to 3.
+/// The inputs of tap `k` of four outputs along a row: `s[i + k + l * S]` for lanes `l` 0 to 3, for
+/// every `k` below `K`. At stride 2 each tap past the first two is the one two before it shifted by
+/// one lane, so a row costs `K` loads and `K` shuffles.
 ///
 /// # Safety
-/// `i + 3 * S < s.len()` (and `i + 7 <= s.len()` at stride 2, whose load reads one more).
+/// `i + 3 * S + K <= s.len()`.
 #[inline(always)]
-unsafe fn load_strided<const S: usize>(s: &[f32], i: usize) -> F32x4 {
+unsafe fn load_taps<const K: usize, const S: usize>(s: &[f32], i: usize) -> [F32x4; K] {
     match S {
-        1 => F32x4::load_unchecked(s, i),
-        2 => F32x4::load_even_unchecked(s, i),
+        1 => std::array::from_fn(|k| F32x4::load_unchecked(s, i + k)),
+        2 => {
+            let (even, odd) = F32x4::deinterleave(F32x4::load_unchecked(s, i), F32x4::load_unchecked(s, i + 4));
+            let mut v = [even; K];
+            if K > 1 {
+                v[1] = odd;
+            }
+            for k in 2..K {
+                // Lane 3 of the load is s[i + k + 6], the last input of tap k.
+                v[k] = v[k - 2].shift_in(F32x4::load_unchecked(s, i + k + 3));
+            }
+            v
+        }
         _ => unreachable!("plane_kernel picks strides 1 and 2"),
     }
 }
@@ -126,8 +139,8 @@ fn step<const K: usize, const S: usize, const A: usize>(
 ) -> [F32x4; A] {
     for q in 0..S {
         // SAFETY (from `plane`'s assert): the input row lies inside `src`, and the loads read
-        // columns up to (x + 3) * S + k + 1 <= (ow_n - 1) * S + K <= pw.
-        let v: [F32x4; K] = std::array::from_fn(|k| unsafe { load_strided::<S>(src, at + q * pw + k) });
+        // columns up to (x + 3) * S + K <= (ow_n - 1) * S + K <= pw.
+        let v = unsafe { load_taps::<K, S>(src, at + q * pw) };
         for (i, a) in acc.iter_mut().enumerate() {
             if let Some(w_t) = w.get(q + i * S) {
                 let row = (1..K).fold(v[0].mul(w_t[0]), |p, k| p.mul_add(v[k], w_t[k]));

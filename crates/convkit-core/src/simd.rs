@@ -71,6 +71,16 @@ mod imp {
         pub fn gather(s: &[f32], stride: usize) -> Self {
             F32x4(f32x4(s[0], s[stride], s[2 * stride], s[3 * stride]))
         }
+        /// The even and the odd lanes of `a` followed by `b`.
+        #[inline(always)]
+        pub fn deinterleave(a: Self, b: Self) -> (Self, Self) {
+            (F32x4(i32x4_shuffle::<0, 2, 4, 6>(a.0, b.0)), F32x4(i32x4_shuffle::<1, 3, 5, 7>(a.0, b.0)))
+        }
+        /// Lanes 1 to 3 of `self`, then lane 3 of `next`.
+        #[inline(always)]
+        pub fn shift_in(self, next: Self) -> Self {
+            F32x4(i32x4_shuffle::<1, 2, 3, 7>(self.0, next.0))
+        }
         #[inline(always)]
         pub fn add(self, o: Self) -> Self {
             F32x4(f32x4_add(self.0, o.0))
@@ -164,6 +174,15 @@ mod imp {
             F32x4([s[0], s[stride], s[2 * stride], s[3 * stride]])
         }
         #[inline(always)]
+        pub fn deinterleave(a: Self, b: Self) -> (Self, Self) {
+            let (a, b) = (a.0, b.0);
+            (F32x4([a[0], a[2], b[0], b[2]]), F32x4([a[1], a[3], b[1], b[3]]))
+        }
+        #[inline(always)]
+        pub fn shift_in(self, next: Self) -> Self {
+            F32x4([self.0[1], self.0[2], self.0[3], next.0[3]])
+        }
+        #[inline(always)]
         pub fn add(self, o: Self) -> Self {
             F32x4(std::array::from_fn(|i| self.0[i] + o.0[i]))
         }
@@ -225,5 +244,12 @@ mod tests {
         assert_eq!(wide, [0.0, 0.0, 5.0, 5.0, 5.0, 5.0]);
         F32x4::gather(&row, 3).store(&mut out);
         assert_eq!(out, [0.0, 3.0, 6.0, 9.0]);
+        let (even, odd) = F32x4::deinterleave(F32x4::load(&row[0..4]), F32x4::load(&row[4..8]));
+        even.store(&mut out);
+        assert_eq!(out, [0.0, 2.0, 4.0, 6.0]);
+        odd.store(&mut out);
+        assert_eq!(out, [1.0, 3.0, 5.0, 7.0]);
+        even.shift_in(F32x4::load(&row[5..9])).store(&mut out);
+        assert_eq!(out, [2.0, 4.0, 6.0, 8.0]);
     }
 }
