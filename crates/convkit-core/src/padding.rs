@@ -1,6 +1,8 @@
 //! The one padding mechanism every op shares: a padded coordinate maps back to a source index
 //! (or to nothing, for zeros), and `pad_image` materializes a padded copy with that map.
 
+use crate::simd::F32x4;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PaddingMode {
     Zeros,
@@ -106,7 +108,7 @@ pub fn pad_image(
                 let src_row = &src_c[(sz * size[1] + sy) * size[2]..][..size[2]];
                 let (left, rest) = dst_row.split_at_mut(pad_before[2]);
                 let (middle, right) = rest.split_at_mut(size[2]);
-                middle.copy_from_slice(src_row);
+                copy_row(src_row, middle);
                 let edge = |x: usize| mode.source_index(x as isize - pad_before[2] as isize, size[2]).map_or(0.0, |sx| src_row[sx]);
                 for (x, v) in left.iter_mut().enumerate() {
                     *v = edge(x);
@@ -116,6 +118,21 @@ pub fn pad_image(
                 }
             }
         }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for a short row, two vectors at a time: LLVM turns a plain copy loop
+/// into wasm's `memory.copy`, which V8 runs as a call out of wasm, costly for one row.
+fn copy_row(src: &[f32], dst: &mut [f32]) {
+    let (s8, s_rest) = src.as_chunks::<8>();
+    let (d8, d_rest) = dst[..src.len()].as_chunks_mut::<8>();
+    for (d, s) in d8.iter_mut().zip(s8) {
+        let (lo, hi) = (F32x4::load(&s[..4]), F32x4::load(&s[4..]));
+        hi.store(&mut d[4..]);
+        lo.store(&mut d[..4]);
+    }
+    for (d, s) in d_rest.iter_mut().zip(s_rest) {
+        *d = *s;
     }
 }
 
