@@ -6,7 +6,7 @@
 //! splatted once per output channel. Other windows, 3-D kernels and planes narrower than a vector
 //! run the direct tiles on the same plane.
 
-use crate::direct::direct;
+use crate::direct::{direct, run, Fixed};
 use crate::geometry::ConvGeometry;
 use crate::padding::pad_image;
 use crate::simd::{F32x4, LANES};
@@ -27,44 +27,51 @@ pub(crate) fn depthwise(
     let [_, oh_n, ow_n] = g.out_size;
     let pw = g.padded_size()[2];
     let kvol = g.kernel_volume();
-    let kernel = plane_kernel(g);
+    let kernel = channel_kernel(g);
     for (c, (x, y)) in image.chunks_exact(g.in_plane()).zip(out.chunks_exact_mut(m * g.out_plane())).enumerate() {
         pad_image(x, 1, g.in_size, g.pad_before, g.pad_after, g.padding_mode, plane);
         let w = &weight[c * m * kvol..][..m * kvol];
         let b = bias.map(|b| &b[c * m..][..m]);
         match kernel {
-            Some((run, rows)) => {
+            ChannelKernel::Strips(run, rows) => {
                 // Rows past the padded plane only feed output rows that do not exist.
                 plane.resize(plane.len().max(rows * pw), 0.0);
                 for (j, (w_j, y_j)) in w.chunks_exact(kvol).zip(y.chunks_exact_mut(oh_n * ow_n)).enumerate() {
                     run(plane, pw, w_j, b.map_or(0.0, |b| b[j]), y_j, oh_n, ow_n);
                 }
             }
-            None => direct(&one, plane, w, b, y),
+            ChannelKernel::Tiles(run) => run(&one, plane, w, b, y),
         }
     }
 }
 
-type PlaneKernel = fn(&[f32], usize, &[f32], f32, &mut [f32], usize, usize);
+/// How one channel's padded plane is convolved.
+#[derive(Clone, Copy)]
+enum ChannelKernel {
+    /// `plane`'s rolling strips (for one output channel), reading this many rows of the plane.
+    Strips(fn(&[f32], usize, &[f32], f32, &mut [f32], usize, usize), usize),
+    /// The direct tiles, for the one-group geometry.
+    Tiles(fn(&ConvGeometry, &[f32], &[f32], Option<&[f32]>, &mut [f32])),
+}
 
-/// The unrolled kernel for `g`'s window and the rows of padded plane it reads, if there is one.
-fn plane_kernel(g: &ConvGeometry) -> Option<(PlaneKernel, usize)> {
+fn channel_kernel(g: &ConvGeometry) -> ChannelKernel {
     let (k, s) = (g.kernel, g.stride);
     let flat = g.padded_size()[0] == 1 && k[1] == k[2] && s[1] == s[2] && g.dilation[1..] == [1, 1];
     if !flat || g.out_size[2] < LANES {
-        return None;
+        return ChannelKernel::Tiles(direct);
     }
-    let run: PlaneKernel = match (k[1], s[1]) {
+    let strips = match (k[1], s[1]) {
         (3, 1) => plane::<3, 1, 3>,
         (3, 2) => plane::<3, 2, 2>,
         (5, 1) => plane::<5, 1, 5>,
         (5, 2) => plane::<5, 2, 3>,
-        (7, 1) => plane::<7, 1, 7>,
+        // Seven rows in flight and 49 weights overflow the registers: tiles of 2 x 8 outputs.
+        (7, 1) => return ChannelKernel::Tiles(|g, p, w, b, y| run::<_, 2, 2>(g, Fixed::<7, 1>, p, w, b, y)),
         (7, 2) => plane::<7, 2, 4>,
-        _ => return None,
+        _ => return ChannelKernel::Tiles(direct),
     };
     let in_flight = (k[1] - 1) / s[1] + 1;
-    Some((run, (g.out_size[1] + in_flight - 1) * s[1]))
+    ChannelKernel::Strips(strips, (g.out_size[1] + in_flight - 1) * s[1])
 }
 
 /// The inputs of tap `k` of four outputs along a row: `s[i + k + l * S]` for lanes `l` 0 to 3, for

@@ -1,15 +1,15 @@
 //! Register-blocked direct convolution. Each output channel is computed in tiles of `R` output rows
 //! by `V` vectors; a tile's accumulators stay in registers over every input channel and kernel tap,
 //! each weight is splatted once per tap, and each loaded input vector serves every row of the tile
-//! that reads it. Stride-1 windows pass their strides as constants (`Unit`) so the tap loops
-//! unroll around them.
+//! that reads it. Callers pick the tile shape and may pass a `Window` of constants so the tap loops
+//! unroll (`depthwise.rs` does, for small kernels).
 
 use crate::geometry::ConvGeometry;
 use crate::simd::{F32x4, LANES};
 
 /// The sliding window over the last two axes; the depth axis is summed as extra input planes.
-/// A trait so that a window known at compile time (`Unit`) makes every tap loop a constant loop in
-/// the monomorphized kernels, whatever the inliner decides.
+/// A trait so that windows known at compile time (`Fixed`, `Unit`) make every tap loop a constant
+/// loop in the monomorphized kernels, whatever the inliner decides.
 pub(crate) trait Window: Copy {
     fn kh(self) -> usize;
     fn kw(self) -> usize;
@@ -54,6 +54,31 @@ impl Window for Runtime {
     }
     fn dw(self) -> usize {
         self.dw
+    }
+}
+
+/// A `K x K` window at stride `S`, undilated.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fixed<const K: usize, const S: usize>;
+
+impl<const K: usize, const S: usize> Window for Fixed<K, S> {
+    fn kh(self) -> usize {
+        K
+    }
+    fn kw(self) -> usize {
+        K
+    }
+    fn sh(self) -> usize {
+        S
+    }
+    fn sw(self) -> usize {
+        S
+    }
+    fn dh(self) -> usize {
+        1
+    }
+    fn dw(self) -> usize {
+        1
     }
 }
 
@@ -240,7 +265,7 @@ fn row_band<W: Window, const R: usize, const V: usize>(
 
 /// Runs the convolution of one padded image (`[Cin, ...padded_size]`), each output channel in
 /// tiles of `R` rows by `V` vectors. `win` must describe `g`.
-fn run<W: Window, const R: usize, const V: usize>(
+pub(crate) fn run<W: Window, const R: usize, const V: usize>(
     g: &ConvGeometry,
     win: W,
     padded: &[f32],
