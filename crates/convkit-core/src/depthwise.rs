@@ -1,10 +1,10 @@
 //! The depthwise executor (one input channel per group, any depth multiplier). Each input channel
 //! is padded on its own (through `pad_image`, so every padding mode works) into a plane small enough
-//! to stay in L1, and its output channels are computed from that plane. Small square windows at
-//! stride 1 or 2 run `plane`: down each 4-wide column strip, every input row is loaded once and
-//! updates all the output rows that read it (rolling accumulators), with the kernel's weights
-//! splatted once per output channel. Other windows, 3-D kernels and planes narrower than a vector
-//! run the direct tiles on the same plane.
+//! to stay in L1, and its output channels are computed from that plane. Square 3x3 and 5x5 windows
+//! at stride 1 or 2 (and 7x7 at stride 2) run `plane`: down each 4-wide column strip, every input
+//! row is loaded once and updates all the output rows that read it (rolling accumulators), with the
+//! kernel's weights splatted once per output channel and the bias as the accumulators' start.
+//! Other windows, 3-D kernels and planes narrower than a vector run the direct tiles on the plane.
 
 use crate::direct::{direct, run, Fixed};
 use crate::geometry::ConvGeometry;
@@ -33,14 +33,14 @@ pub(crate) fn depthwise(
         let w = &weight[c * m * kvol..][..m * kvol];
         let b = bias.map(|b| &b[c * m..][..m]);
         match kernel {
-            ChannelKernel::Strips(run, rows) => {
+            ChannelKernel::Strips(strips, rows) => {
                 // Rows past the padded plane only feed output rows that do not exist.
                 plane.resize(plane.len().max(rows * pw), 0.0);
                 for (j, (w_j, y_j)) in w.chunks_exact(kvol).zip(y.chunks_exact_mut(oh_n * ow_n)).enumerate() {
-                    run(plane, pw, w_j, b.map_or(0.0, |b| b[j]), y_j, oh_n, ow_n);
+                    strips(plane, pw, w_j, b.map_or(0.0, |b| b[j]), y_j, oh_n, ow_n);
                 }
             }
-            ChannelKernel::Tiles(run) => run(&one, plane, w, b, y),
+            ChannelKernel::Tiles(tiles) => tiles(&one, plane, w, b, y),
         }
     }
 }
@@ -49,10 +49,13 @@ pub(crate) fn depthwise(
 #[derive(Clone, Copy)]
 enum ChannelKernel {
     /// `plane`'s rolling strips (for one output channel), reading this many rows of the plane.
-    Strips(fn(&[f32], usize, &[f32], f32, &mut [f32], usize, usize), usize),
+    Strips(StripsFn, usize),
     /// The direct tiles, for the one-group geometry.
-    Tiles(fn(&ConvGeometry, &[f32], &[f32], Option<&[f32]>, &mut [f32])),
+    Tiles(TilesFn),
 }
+
+type StripsFn = fn(&[f32], usize, &[f32], f32, &mut [f32], usize, usize);
+type TilesFn = fn(&ConvGeometry, &[f32], &[f32], Option<&[f32]>, &mut [f32]);
 
 fn channel_kernel(g: &ConvGeometry) -> ChannelKernel {
     let (k, s) = (g.kernel, g.stride);
@@ -96,7 +99,7 @@ unsafe fn load_taps<const K: usize, const S: usize>(s: &[f32], i: usize) -> [F32
             }
             v
         }
-        _ => unreachable!("plane_kernel picks strides 1 and 2"),
+        _ => unreachable!("channel_kernel picks strides 1 and 2"),
     }
 }
 
