@@ -206,6 +206,22 @@ mod tests {
     }
 
     #[test]
+    fn pad_image_overwrites_a_reused_buffer() {
+        // A buffer left longer and full of NaN by an earlier call ends up exactly the fresh result:
+        // every padded element is written, zeros included. Widths 9 and 16 take the vector copy
+        // with and without a scalar rest.
+        let modes = [PaddingMode::Zeros, PaddingMode::Reflect, PaddingMode::Symmetric, PaddingMode::Replicate, PaddingMode::Circular];
+        for (mode, w) in modes.iter().flat_map(|&m| [(m, 9), (m, 16)]) {
+            let x: Vec<f32> = (0..2 * 3 * w).map(|i| i as f32).collect();
+            let (mut fresh, mut reused) = (Vec::new(), vec![f32::NAN; 1000]);
+            pad_image(&x, 2, [1, 3, w], [0, 2, 2], [0, 1, 3], mode, &mut fresh);
+            pad_image(&x, 2, [1, 3, w], [0, 2, 2], [0, 1, 3], mode, &mut reused);
+            assert_eq!(fresh.len(), 2 * 6 * (w + 5));
+            assert_eq!(reused, fresh, "{mode:?} width {w}");
+        }
+    }
+
+    #[test]
     fn unpad_add_is_the_adjoint_of_pad_image() {
         // <pad(x), g> == <x, unpad_add(g)> for every mode, with asymmetric padding on every axis.
         let (size, before, after) = ([2, 3, 4], [1, 2, 0], [2, 1, 3]);
