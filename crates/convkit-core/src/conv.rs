@@ -1,5 +1,5 @@
-//! Convolution executors. All pad the image once with the shared padding mechanism and then run
-//! a "valid" convolution over the padded copy: im2col + GEMM here, the direct tiles in `direct.rs`
+//! Convolution executors. All pad with the shared padding mechanism (the image at once, or one
+//! channel at a time for depthwise) and then run a "valid" convolution over the padded copy: im2col + GEMM here, the direct tiles in `direct.rs`
 //! and `depthwise.rs`, Winograd in `winograd.rs`, FFT in `fft_conv.rs`.
 
 use std::borrow::Cow;
@@ -111,10 +111,14 @@ impl ConvOperator {
         let image_len = g.in_channels * g.in_plane();
         let out_image_len = g.out_channels * g.out_plane();
         for (image, out) in input.chunks_exact(image_len).zip(output.chunks_exact_mut(out_image_len)) {
+            if let (ConvPlan::Depthwise, PreparedWeights::Plain(w)) = (&self.plan, &self.weights) {
+                // Pads one channel at a time: `padded` holds a single plane, which stays in cache.
+                depthwise(g, image, w, bias, out, &mut self.padded);
+                continue;
+            }
             pad_image(image, g.in_channels, g.in_size, g.pad_before, g.pad_after, g.padding_mode, &mut self.padded);
             match (&self.plan, &self.weights) {
                 (ConvPlan::Direct, PreparedWeights::Plain(w)) => direct(g, &self.padded, w, bias, out),
-                (ConvPlan::Depthwise, PreparedWeights::Plain(w)) => depthwise(g, &self.padded, w, bias, out),
                 (ConvPlan::Im2col { column_block }, PreparedWeights::Packed(w)) => {
                     im2col_gemm(g, *column_block, &self.padded, w, bias, out, &mut self.scratch)
                 }

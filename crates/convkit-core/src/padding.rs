@@ -1,6 +1,8 @@
 //! The one padding mechanism every op shares: a padded coordinate maps back to a source index
 //! (or to nothing, for zeros), and `pad_image` materializes a padded copy with that map.
 
+use crate::simd::F32x4;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PaddingMode {
     Zeros,
@@ -89,30 +91,48 @@ pub fn pad_image(
     ];
     let plane = size[0] * size[1] * size[2];
     let padded_plane = padded[0] * padded[1] * padded[2];
-    dst.clear();
+    // Every element is written below, so a reused buffer is not cleared first.
+    dst.truncate(channels * padded_plane);
     dst.resize(channels * padded_plane, 0.0);
-    // The column map is the same for every row: compute it once.
-    let col_map: Vec<Option<usize>> = (0..padded[2])
-        .map(|x| mode.source_index(x as isize - pad_before[2] as isize, size[2]))
-        .collect();
     for c in 0..channels {
         let src_c = &src[c * plane..(c + 1) * plane];
         let dst_c = &mut dst[c * padded_plane..(c + 1) * padded_plane];
-        for z in 0..padded[0] {
+        for (z, dst_z) in dst_c.chunks_exact_mut(padded[1] * padded[2]).enumerate() {
             let sz = mode.source_index(z as isize - pad_before[0] as isize, size[0]);
-            for y in 0..padded[1] {
+            for (y, dst_row) in dst_z.chunks_exact_mut(padded[2]).enumerate() {
                 let sy = mode.source_index(y as isize - pad_before[1] as isize, size[1]);
-                let (Some(sz), Some(sy)) = (sz, sy) else { continue };
+                let (Some(sz), Some(sy)) = (sz, sy) else {
+                    dst_row.fill(0.0);
+                    continue;
+                };
                 let src_row = &src_c[(sz * size[1] + sy) * size[2]..][..size[2]];
-                let dst_row = &mut dst_c[(z * padded[1] + y) * padded[2]..][..padded[2]];
-                dst_row[pad_before[2]..pad_before[2] + size[2]].copy_from_slice(src_row);
-                for x in (0..pad_before[2]).chain(pad_before[2] + size[2]..padded[2]) {
-                    if let Some(sx) = col_map[x] {
-                        dst_row[x] = src_row[sx];
-                    }
+                let (left, rest) = dst_row.split_at_mut(pad_before[2]);
+                let (middle, right) = rest.split_at_mut(size[2]);
+                copy_row(src_row, middle);
+                let edge = |x: usize| mode.source_index(x as isize - pad_before[2] as isize, size[2]).map_or(0.0, |sx| src_row[sx]);
+                for (x, v) in left.iter_mut().enumerate() {
+                    *v = edge(x);
+                }
+                for (x, v) in right.iter_mut().enumerate() {
+                    *v = edge(pad_before[2] + size[2] + x);
                 }
             }
         }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for a short row, two vectors at a time: LLVM turns a plain copy loop
+/// into wasm's `memory.copy`, which V8 runs as a call out of wasm, costly for one row.
+fn copy_row(src: &[f32], dst: &mut [f32]) {
+    let (s8, s_rest) = src.as_chunks::<8>();
+    let (d8, d_rest) = dst[..src.len()].as_chunks_mut::<8>();
+    for (d, s) in d8.iter_mut().zip(s8) {
+        let (lo, hi) = (F32x4::load(&s[..4]), F32x4::load(&s[4..]));
+        hi.store(&mut d[4..]);
+        lo.store(&mut d[..4]);
+    }
+    for (d, s) in d_rest.iter_mut().zip(s_rest) {
+        *d = *s;
     }
 }
 
@@ -183,6 +203,22 @@ mod tests {
             dst,
             vec![1.0, 2.0, 3.0, 3.0, 3.0, 1.0, 2.0, 3.0, 3.0, 3.0, 4.0, 5.0, 6.0, 6.0, 6.0]
         );
+    }
+
+    #[test]
+    fn pad_image_overwrites_a_reused_buffer() {
+        // A buffer left longer and full of NaN by an earlier call ends up exactly the fresh result:
+        // every padded element is written, zeros included. Widths 9 and 16 take the vector copy
+        // with and without a scalar rest.
+        let modes = [PaddingMode::Zeros, PaddingMode::Reflect, PaddingMode::Symmetric, PaddingMode::Replicate, PaddingMode::Circular];
+        for (mode, w) in modes.iter().flat_map(|&m| [(m, 9), (m, 16)]) {
+            let x: Vec<f32> = (0..2 * 3 * w).map(|i| i as f32).collect();
+            let (mut fresh, mut reused) = (Vec::new(), vec![f32::NAN; 1000]);
+            pad_image(&x, 2, [1, 3, w], [0, 2, 2], [0, 1, 3], mode, &mut fresh);
+            pad_image(&x, 2, [1, 3, w], [0, 2, 2], [0, 1, 3], mode, &mut reused);
+            assert_eq!(fresh.len(), 2 * 6 * (w + 5));
+            assert_eq!(reused, fresh, "{mode:?} width {w}");
+        }
     }
 
     #[test]

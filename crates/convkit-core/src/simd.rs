@@ -49,6 +49,14 @@ mod imp {
         pub unsafe fn load_unchecked(s: &[f32], i: usize) -> Self {
             F32x4(v128_load(s.as_ptr().add(i) as *const v128))
         }
+        /// Stores into `s[i..i + 4]` without a bounds check.
+        ///
+        /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn store_unchecked(self, s: &mut [f32], i: usize) {
+            v128_store(s.as_mut_ptr().add(i) as *mut v128, self.0)
+        }
         /// Loads `s[i], s[i + 2], s[i + 4], s[i + 6]` (a stride-2 row) without a bounds check.
         ///
         /// # Safety
@@ -62,6 +70,16 @@ mod imp {
         #[inline(always)]
         pub fn gather(s: &[f32], stride: usize) -> Self {
             F32x4(f32x4(s[0], s[stride], s[2 * stride], s[3 * stride]))
+        }
+        /// The even and the odd lanes of `a` followed by `b`.
+        #[inline(always)]
+        pub fn deinterleave(a: Self, b: Self) -> (Self, Self) {
+            (F32x4(i32x4_shuffle::<0, 2, 4, 6>(a.0, b.0)), F32x4(i32x4_shuffle::<1, 3, 5, 7>(a.0, b.0)))
+        }
+        /// Lanes 1 to 3 of `self`, then lane 3 of `next`.
+        #[inline(always)]
+        pub fn shift_in(self, next: Self) -> Self {
+            F32x4(i32x4_shuffle::<1, 2, 3, 7>(self.0, next.0))
         }
         #[inline(always)]
         pub fn add(self, o: Self) -> Self {
@@ -138,6 +156,14 @@ mod imp {
             F32x4(std::array::from_fn(|l| *s.get_unchecked(i + l)))
         }
         /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn store_unchecked(self, s: &mut [f32], i: usize) {
+            for (l, v) in self.0.into_iter().enumerate() {
+                *s.get_unchecked_mut(i + l) = v;
+            }
+        }
+        /// # Safety
         /// `i + 7 <= s.len()`.
         #[inline(always)]
         pub unsafe fn load_even_unchecked(s: &[f32], i: usize) -> Self {
@@ -146,6 +172,15 @@ mod imp {
         #[inline(always)]
         pub fn gather(s: &[f32], stride: usize) -> Self {
             F32x4([s[0], s[stride], s[2 * stride], s[3 * stride]])
+        }
+        #[inline(always)]
+        pub fn deinterleave(a: Self, b: Self) -> (Self, Self) {
+            let (a, b) = (a.0, b.0);
+            (F32x4([a[0], a[2], b[0], b[2]]), F32x4([a[1], a[3], b[1], b[3]]))
+        }
+        #[inline(always)]
+        pub fn shift_in(self, next: Self) -> Self {
+            F32x4([self.0[1], self.0[2], self.0[3], next.0[3]])
         }
         #[inline(always)]
         pub fn add(self, o: Self) -> Self {
@@ -203,7 +238,18 @@ mod tests {
         assert_eq!(out, [1.0, 3.0, 5.0, 7.0]);
         unsafe { F32x4::load_unchecked(&row, 6) }.store(&mut out);
         assert_eq!(out, [6.0, 7.0, 8.0, 9.0]);
+        let mut wide = [0.0; 6];
+        // SAFETY: 2 + 4 <= 6.
+        unsafe { F32x4::splat(5.0).store_unchecked(&mut wide, 2) };
+        assert_eq!(wide, [0.0, 0.0, 5.0, 5.0, 5.0, 5.0]);
         F32x4::gather(&row, 3).store(&mut out);
         assert_eq!(out, [0.0, 3.0, 6.0, 9.0]);
+        let (even, odd) = F32x4::deinterleave(F32x4::load(&row[0..4]), F32x4::load(&row[4..8]));
+        even.store(&mut out);
+        assert_eq!(out, [0.0, 2.0, 4.0, 6.0]);
+        odd.store(&mut out);
+        assert_eq!(out, [1.0, 3.0, 5.0, 7.0]);
+        even.shift_in(F32x4::load(&row[5..9])).store(&mut out);
+        assert_eq!(out, [2.0, 4.0, 6.0, 8.0]);
     }
 }
