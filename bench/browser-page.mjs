@@ -21,7 +21,7 @@ async function browserOrtPeer(threads) {
 
 /** Runs the suite; `peakBinaries` come from Node (wabt), as `{ accumulators, bytes: number[] }`. */
 window.runBench = async ({ quick, peakBinaries }) => {
-  const runs = { reps: quick ? 2 : 5, warmUpMs: quick ? 0 : WARM_UP_MS };
+  const runs = { reps: quick ? 2 : 11, warmUpMs: quick ? 0 : WARM_UP_MS };
   const dist = new URL('/dist/index.js', location.href).href;
   const [relaxed, simd, scalar] = await Promise.all(['relaxed', 'simd', 'scalar'].map((build) => import(`${dist}?build=${build}`)));
   await relaxed.init();

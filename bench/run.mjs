@@ -15,7 +15,7 @@ import { WARM_UP_MS, median, randomTensor, timeRuns } from './timing.mjs';
 
 const quick = process.argv.includes('--quick');
 const shapes = quick ? QUICK_SHAPES : SHAPES;
-const runs = { reps: quick ? 2 : 5, warmUpMs: quick ? 0 : WARM_UP_MS };
+const runs = { reps: quick ? 2 : 11, warmUpMs: quick ? 0 : WARM_UP_MS };
 const time = async (fn) => median(await timeRuns(fn, runs.reps, runs.warmUpMs));
 
 // Separate module instances, so the relaxed, SIMD and scalar builds are loaded side by side.
