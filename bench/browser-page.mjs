@@ -2,8 +2,8 @@
 // convkit comes unbundled from /dist/ (three module instances), onnxruntime-web runs in module workers.
 import { measurePeak } from './peak.mjs';
 import { ortPeer } from './ort-peer.mjs';
-import { QUICK_SHAPES, SHAPES, TARGETS } from './shapes.mjs';
-import { TOLERANCE, convkitRunners, runConvSuite } from './suite.mjs';
+import { QUICK_SHAPES, SHAPES } from './shapes.mjs';
+import { convkitRunners, runConvSuite, runHeader } from './suite.mjs';
 import { loadTfjsPeers } from './tfjs-peer.mjs';
 import { WARM_UP_MS } from './timing.mjs';
 
@@ -36,17 +36,6 @@ window.runBench = async ({ quick, peakBinaries }) => {
   const rows = await runConvSuite({ shapes: quick ? QUICK_SHAPES : SHAPES, runs, runners, peers, peakGflops: peak.gflops });
   await Promise.all([pool.terminate(), onePool.terminate()]);
   await Promise.all(peers.map((p) => p.close?.()));
-  return {
-    date: new Date().toISOString(),
-    environment: `${navigator.userAgent}, ${navigator.hardwareConcurrency} cores`,
-    convkit: simd.backendInfo().version,
-    quick,
-    ...runs,
-    tolerance: TOLERANCE,
-    peak,
-    targets: TARGETS,
-    runners: runners.map((r) => r.name),
-    peers: peers.map((p) => ({ name: p.name, threads: p.threads })),
-    rows,
-  };
+  const environment = `${navigator.userAgent}, ${navigator.hardwareConcurrency} cores`;
+  return { ...runHeader({ environment, convkit: simd.backendInfo().version, quick, runs, peak, runners, peers }), rows };
 };

@@ -9,8 +9,8 @@ import { arch, cpus, platform } from 'node:os';
 import { measurePeak, peakBinaries } from './peak.mjs';
 import { loadPeers } from './peers.mjs';
 import { htmlReport, printTables } from './report.mjs';
-import { QUICK_SHAPES, SHAPES, TARGETS } from './shapes.mjs';
-import { TOLERANCE, convkitRunners, runConvSuite } from './suite.mjs';
+import { QUICK_SHAPES, SHAPES } from './shapes.mjs';
+import { convkitRunners, runConvSuite, runHeader } from './suite.mjs';
 import { WARM_UP_MS, median, randomTensor, timeRuns } from './timing.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -92,17 +92,9 @@ for (const [name, run] of denormalRunners) {
   }
 }
 
+const environment = `node ${process.version} (V8 ${process.versions.v8}), ${platform()} ${arch()}, ${cpus()[0]?.model}, ${cpus().length} cores`;
 const results = {
-  date: new Date().toISOString(),
-  environment: `node ${process.version} (V8 ${process.versions.v8}), ${platform()} ${arch()}, ${cpus()[0]?.model}, ${cpus().length} cores`,
-  convkit: simd.backendInfo().version,
-  quick,
-  ...runs,
-  tolerance: TOLERANCE,
-  peak,
-  targets: TARGETS,
-  runners: runners.map((r) => r.name),
-  peers: peers.map((p) => ({ name: p.name, threads: p.threads })),
+  ...runHeader({ environment, convkit: simd.backendInfo().version, quick, runs, peak, runners, peers }),
   rows,
   imageSize,
   images,

@@ -76,6 +76,22 @@ function summarize(row, peers, shape) {
  * One row per shape: `results` (convkit runners) and `peers`, each `{ ms, times, gflops, ofPeak }`
  * or `{ na: reason }`, and a `summary`. A runner or peer whose output differs throws.
  */
+/** What a results file says about its run, before the rows (Node and the browser alike). */
+export function runHeader({ environment, convkit, quick, runs, peak, runners, peers }) {
+  return {
+    date: new Date().toISOString(),
+    environment,
+    convkit,
+    quick,
+    ...runs,
+    tolerance: TOLERANCE,
+    peak,
+    targets: TARGETS,
+    runners: runners.map((r) => r.name),
+    peers: peers.map((p) => ({ name: p.name, threads: p.threads })),
+  };
+}
+
 export async function runConvSuite({ shapes, runs, runners, peers, peakGflops, log = () => {} }) {
   const timing = (macs, times) => {
     const ms = median(times);

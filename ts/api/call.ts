@@ -94,11 +94,12 @@ export function runBackend(backend: Backend, kind: OpKind, problem: OpCall['prob
   }
 }
 
-/** Zero-filled arrays for every result of a call (with an empty batch: empty activations and zero
- * parameter gradients). */
-export function newResults(call: OpCall): ResultArrays {
+/** Arrays for every result of a call: zero-filled by default (with an empty batch: empty
+ * activations and zero parameter gradients); `alloc` supplies the float ones (the pool's recycled
+ * buffers). */
+export function newResults(call: OpCall, alloc: (length: number) => Float32Array = (length) => new Float32Array(length)): ResultArrays {
   const specs = Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][];
-  return Object.fromEntries(specs.map(([name, s]) => [name, name === 'indices' ? new Int32Array(product(s.shape)) : new Float32Array(product(s.shape))]));
+  return Object.fromEntries(specs.map(([name, s]) => [name, name === 'indices' ? new Int32Array(product(s.shape)) : alloc(product(s.shape))]));
 }
 
 /** Runs a call on `backend` (after the memory check) and checks that every result has its shape. */

@@ -11,7 +11,7 @@ import {
   type SeparableConvGradients,
   type SepFilterGradients,
 } from '../api/backward.js';
-import { finishCall, newResults, resultSpecs, type CallResult, type OpCall } from '../api/call.js';
+import { finishCall, newResults, type CallResult, type OpCall } from '../api/call.js';
 import {
   depthwiseCall,
   pointwiseCall,
@@ -32,7 +32,7 @@ import { checkFilterMemory, filterBand, imageCalls, type DirectionOptions, type 
 import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
 import { optionsObject, type BackendName } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
-import { product, type Tensor } from '../api/tensor.js';
+import type { Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
 import { coreCount } from '../env.js';
 import { checkBuildFlags, loadedWasmBuild, type BackendInfo, type InitOptions } from '../runtime.js';
@@ -302,8 +302,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     (worker) => {
       const { problem, arrays } = pieceArgs(call, piece, stash.take);
       const sent = arrays.map((a, i) => (a && a === call.arrays[i] && !transfer ? copyOf(a) : a));
-      const specs = Object.entries(resultSpecs({ ...call, problem } as OpCall));
-      const into = Object.fromEntries(specs.map(([name, s]) => [name, name === 'indices' ? new Int32Array(product(s.shape)) : stash.take(product(s.shape))]));
+      const into = newResults({ ...call, problem } as OpCall, stash.take);
       const buffers = [...new Set([...sent, ...Object.values(into)].flatMap((a) => (a ? [a.buffer] : [])))];
       return worker.run(call.kind, problem, sent, call.backend, Comlink.transfer(into, buffers));
     };
