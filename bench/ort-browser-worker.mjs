@@ -1,14 +1,14 @@
 // onnxruntime-web in a browser module worker; the first message sets its wasm thread count.
 import * as ort from '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
-import { runOrtModel } from './ort-peer.mjs';
+import { ortAnswerer } from './ort-peer.mjs';
 
-let ready;
+let answer;
 self.onmessage = async ({ data }) => {
-  if (ready === undefined) {
+  if (answer === undefined) {
     ort.env.wasm.numThreads = data.threads;
-    ready = true;
+    answer = ortAnswerer(ort);
     self.postMessage({});
     return;
   }
-  self.postMessage(await runOrtModel(ort, data));
+  self.postMessage(await answer(data));
 };

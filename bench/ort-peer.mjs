@@ -1,7 +1,7 @@
 // onnxruntime-web as a peer: the layer as a one-node ONNX model, run in a worker (its wasm thread
 // count is fixed when it first loads, so each thread count has its own worker).
 import { singleNodeModel } from './onnx.mjs';
-import { timeRuns } from './timing.mjs';
+import { timeCall } from './timing.mjs';
 
 /** ONNX attributes of a shape's Conv / ConvTranspose node. */
 function onnxNode(shape) {
@@ -21,35 +21,49 @@ function onnxNode(shape) {
 }
 
 /**
- * The peer for `threads` threads; `request(message)` sends `{ model, x, reps, warmUpMs }` to that thread
- * count's worker (which runs runOrtModel) and resolves to its reply.
+ * The peer for `threads` threads; `request(message)` sends a message to that thread count's worker
+ * (which answers it with answerOrt) and resolves to its reply.
  */
 export function ortPeer(threads, request, close) {
+  const ask = async (message) => {
+    const reply = await request(message);
+    if (reply.error) throw new Error(reply.error);
+    return reply;
+  };
   return {
     name: `ort(${threads})`,
     threads,
-    async measure(shape, x, w, outputShape, { reps, warmUpMs }) {
+    async open(shape, x, w, outputShape) {
       const model = singleNodeModel({ ...onnxNode(shape), weight: w, inputShape: x.shape, outputShape });
-      const reply = await request({ model, x, reps, warmUpMs });
-      if (reply.error) throw new Error(reply.error);
-      return { times: reply.times, output: reply.output };
+      const { output } = await ask({ open: { model, x } });
+      return { output, step: async () => (await ask({ step: true })).ms, close: () => ask({ close: true }) };
     },
     close,
   };
 }
 
-/** The worker side: creates the session, runs it once for the output, then times `reps` runs after `warmUpMs` of warm-up. */
-export async function runOrtModel(ort, { model, x, reps, warmUpMs }) {
+/**
+ * The worker side, one session at a time: `{ open: { model, x } }` creates the session and runs it
+ * once for the output, `{ step: true }` times one run (in the worker, so messaging is not counted),
+ * `{ close: true }` releases it. Failures reply `{ error }`.
+ */
+export function ortAnswerer(ort) {
   let session;
-  try {
-    session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
-    const feeds = { X: new ort.Tensor('float32', x.data, x.shape) };
-    const output = (await session.run(feeds)).Y.data;
-    const times = await timeRuns(() => session.run(feeds), reps, warmUpMs);
-    return { output, times };
-  } catch (e) {
-    return { error: String(e?.message ?? e) };
-  } finally {
-    await session?.release();
-  }
+  let feeds;
+  return async (message) => {
+    try {
+      if (message.open) {
+        const { model, x } = message.open;
+        session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+        feeds = { X: new ort.Tensor('float32', x.data, x.shape) };
+        return { output: (await session.run(feeds)).Y.data };
+      }
+      if (message.step) return { ms: await timeCall(() => session.run(feeds)) };
+      await session?.release();
+      session = undefined;
+      return {};
+    } catch (e) {
+      return { error: String(e?.message ?? e) };
+    }
+  };
 }

@@ -19,8 +19,9 @@ function nodeOrtPeer(threads) {
 }
 
 /**
- * Every peer, loaded. A peer's `measure(shape, x, w, outputShape, { reps, warmUpMs })` gives `{ times, output }`
- * (ms per run; the output channels-first) or throws an Error saying why it cannot run the shape.
+ * Every peer, loaded. A peer's `open(shape, x, w, outputShape)` prepares the layer and gives
+ * `{ output, step, close }`: the output channels-first, `step()` timing one call (ms), `close()`
+ * freeing it; it throws an Error saying why when it cannot run the shape.
  */
 export async function loadPeers() {
   const tfjs = await loadTfjsPeers(fileURLToPath(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url)));

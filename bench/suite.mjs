@@ -2,7 +2,7 @@
 // on each shape, outputs checked against convkit's JS backend, timings summarized against the best
 // single-thread peer, the SIMD peak and the issue's targets.
 import { TARGETS, usefulMacs } from './shapes.mjs';
-import { maxRelDiff, median, randomTensor, timeRuns } from './timing.mjs';
+import { maxRelDiff, median, randomTensor, timeCall, timeInterleaved } from './timing.mjs';
 
 export const TOLERANCE = 1e-3;
 
@@ -72,10 +72,6 @@ function summarize(row, peers, shape) {
   };
 }
 
-/**
- * One row per shape: `results` (convkit runners) and `peers`, each `{ ms, times, gflops, ofPeak }`
- * or `{ na: reason }`, and a `summary`. A runner or peer whose output differs throws.
- */
 /** What a results file says about its run, before the rows (Node and the browser alike). */
 export function runHeader({ environment, convkit, quick, runs, peak, runners, peers }) {
   return {
@@ -92,6 +88,17 @@ export function runHeader({ environment, convkit, quick, runs, peak, runners, pe
   };
 }
 
+/** A convkit runner opened like a peer (see peers.mjs): its output, and a step timing one call. */
+async function openRunner(run, shape, x, w) {
+  const output = (await run(shape, x, w)).data;
+  return { output, step: () => timeCall(() => run(shape, x, w)), close() {} };
+}
+
+/**
+ * One row per shape: `results` (convkit runners) and `peers`, each `{ ms, times, gflops, ofPeak }`
+ * or `{ na: reason }`, and a `summary`. Every runner and peer is timed in the same rounds
+ * (timeInterleaved). A runner or peer whose output differs throws.
+ */
 export async function runConvSuite({ shapes, runs, runners, peers, peakGflops, log = () => {} }) {
   const timing = (macs, times) => {
     const ms = median(times);
@@ -105,28 +112,33 @@ export async function runConvSuite({ shapes, runs, runners, peers, peakGflops, l
     const reference = await runners.find((r) => r.name === 'js').run(shape, x, w);
     const macs = usefulMacs(shape, reference.shape);
     const row = { shape: shape.name, op: shape.op, x: shape.x, w: shape.w, opts: shape.opts, macs, results: {}, peers: {} };
-    for (const { name, run, missing } of runners) {
-      if (missing) {
-        row.results[name] = { na: missing };
-        continue;
+    const timed = [];
+    try {
+      for (const { name, run, missing } of runners) {
+        if (missing) row.results[name] = { na: missing };
+        else timed.push({ entries: row.results, name, session: await openRunner(run, shape, x, w) });
       }
-      check(name, shape, (await run(shape, x, w)).data, reference.data);
-      row.results[name] = timing(macs, await timeRuns(() => run(shape, x, w), runs.reps, runs.warmUpMs));
-    }
-    for (const peer of peers) {
-      let measured;
-      try {
-        measured = await peer.measure(shape, x, w, reference.shape, runs);
-      } catch (e) {
-        row.peers[peer.name] = { na: String(e?.message ?? e) };
-        continue;
+      for (const peer of peers) {
+        try {
+          timed.push({ entries: row.peers, name: peer.name, session: await peer.open(shape, x, w, reference.shape) });
+        } catch (e) {
+          row.peers[peer.name] = { na: String(e?.message ?? e) };
+        }
       }
-      check(peer.name, shape, measured.output, reference.data);
-      row.peers[peer.name] = timing(macs, measured.times);
+      for (const { name, session } of timed) check(name, shape, session.output, reference.data);
+      const times = await timeInterleaved(timed.map((t) => t.session.step), runs.reps, runs.warmUpMs);
+      timed.forEach(({ entries, name }, i) => (entries[name] = timing(macs, times[i])));
+    } finally {
+      for (const { session } of timed) await session.close();
     }
+    // Runners and peers in their listed order, whichever were measured.
+    row.results = order(row.results, runners);
+    row.peers = order(row.peers, peers);
     row.summary = summarize(row, peers, shape);
     rows.push(row);
     log(`measured ${shape.name}`);
   }
   return rows;
 }
+
+const order = (entries, listed) => Object.fromEntries(listed.map(({ name }) => [name, entries[name]]));

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { timeRuns } from './timing.mjs';
+import { timeCall } from './timing.mjs';
 
 // Permutations from channels-first to tfjs's channels-last (and back), and from PyTorch weights
 // to tfjs filters, by spatial rank.
@@ -55,7 +55,7 @@ function tfjsPeer(name, backend) {
   return {
     name,
     threads: 1,
-    async measure(shape, x, w, outputShape, { reps, warmUpMs }) {
+    async open(shape, x, w, outputShape) {
       await tf.setBackend(backend);
       const call = tfjsCall(shape, outputShape);
       const rank = shape.x.length - 2;
@@ -63,17 +63,25 @@ function tfjsPeer(name, backend) {
         tf.transpose(tf.tensor(x.data, x.shape), TO_LAST[rank]),
         tf.transpose(tf.tensor(w.data, w.shape), call.filterPerm),
       ]);
-      try {
-        const output = tf.tidy(() => tf.transpose(call.run(xLast, filter), TO_FIRST[rank]).dataSync());
-        const times = await timeRuns(() => {
-          const y = call.run(xLast, filter);
-          y.dataSync(); // tfjs runs lazily on some backends: wait for the values
-          y.dispose();
-        }, reps, warmUpMs);
-        return { times, output };
-      } finally {
+      const close = () => {
         xLast.dispose();
         filter.dispose();
+      };
+      try {
+        const output = tf.tidy(() => tf.transpose(call.run(xLast, filter), TO_FIRST[rank]).dataSync());
+        // Interleaved with other runners: the backend is set again before every call.
+        const step = async () => {
+          await tf.setBackend(backend);
+          return timeCall(() => {
+            const y = call.run(xLast, filter);
+            y.dataSync(); // tfjs runs lazily on some backends: wait for the values
+            y.dispose();
+          });
+        };
+        return { output, step, close };
+      } catch (e) {
+        close();
+        throw e;
       }
     },
   };

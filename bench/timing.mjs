@@ -6,16 +6,44 @@
  * peer for `warmUpMs` (at least 3 and at most 40 calls) before timing it. */
 export const WARM_UP_MS = 300;
 
-/** Times `reps` calls of `fn` after warming it up for `warmUpMs` (0: one call); returns the times in ms. */
-export async function timeRuns(fn, reps, warmUpMs = 0) {
+/** Calls `fn` until it is warm: for `warmUpMs` (at least 3 and at most 40 calls), or once when 0. */
+export async function warmUp(fn, warmUpMs) {
   const start = performance.now();
   const warm = (calls) => (warmUpMs ? calls >= 40 || (calls >= 3 && performance.now() - start >= warmUpMs) : calls >= 1);
   for (let calls = 0; !warm(calls); calls++) await fn();
+}
+
+/** The time of one call of `fn`, in ms. */
+export async function timeCall(fn) {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** Times `reps` calls of `fn` after warming it up for `warmUpMs` (0: one call); returns the times in ms. */
+export async function timeRuns(fn, reps, warmUpMs = 0) {
+  await warmUp(fn, warmUpMs);
   const times = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
+  for (let i = 0; i < reps; i++) times.push(await timeCall(fn));
+  return times;
+}
+
+/**
+ * Times `reps` rounds of `steps` (each an async function giving the ms of one call, timed where the
+ * call runs), each warmed up first. A round calls every step, so a slow stretch of a shared host falls
+ * on all of them alike instead of on whichever was timed then. Each step is called twice in a row
+ * and the second call timed: the first brings its weights and buffers back into cache after the other
+ * steps ran, so each is timed warm, as when it runs on its own (as the peers' own benchmarks time them).
+ * Returns the times per step.
+ */
+export async function timeInterleaved(steps, reps, warmUpMs) {
+  for (const step of steps) await warmUp(step, warmUpMs);
+  const times = steps.map(() => []);
+  for (let round = 0; round < reps; round++) {
+    for (const [i, step] of steps.entries()) {
+      await step();
+      times[i].push(await step());
+    }
   }
   return times;
 }
