@@ -135,4 +135,21 @@ describe('sameBits', () => {
     padded.set(base, 3);
     expect(sameBits(base, padded.subarray(3, 40))).toBe(true);
   });
+
+  it('tells 0 from -0 and compares NaNs and their neighbours exactly, aligned or not', () => {
+    // Pairs of words are compared as float64s: 0 and -0 compare equal there, a NaN never does, and
+    // a NaN high word makes a float64 NaN whatever the low word holds.
+    const base = Float32Array.from({ length: 45 }, (_, i) => [0, 0, NaN, Infinity, -0][i % 5]);
+    for (const offset of [0, 1, 2]) {
+      const left = new Float32Array(base.length + 2);
+      left.set(base, offset);
+      const a = left.subarray(offset, offset + base.length);
+      expect(sameBits(a, base.slice())).toBe(true);
+      for (let at = 0; at < base.length; at++) {
+        const other = base.slice();
+        other[at] = Object.is(other[at], 0) ? -0 : Object.is(other[at], -0) ? 0 : Number.isNaN(other[at]) ? 2 : -other[at];
+        expect(sameBits(a, other), `offset ${offset}, position ${at}`).toBe(false);
+      }
+    }
+  });
 });
