@@ -3,7 +3,7 @@
 
 use crate::error::ConvError;
 use crate::geometry::{checked_len, lift};
-use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, NR};
+use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, MR, NR};
 use crate::padding::{pad_image, PaddingMode};
 
 #[derive(Clone, Debug)]
@@ -145,99 +145,154 @@ fn axis_phases(g: &TransposeGeometry, a: usize) -> (Vec<AxisPhase>, usize, usize
     (phases, before, after)
 }
 
+/// One output phase of the whole problem, as a stride-1 convolution over the padded input: the
+/// GEMM `[Cout/groups x k] * [k x columns]` whose B is gathered at `row_offsets[row] +
+/// column_offsets[col]` and whose column `col` lands at output position `targets[col]`.
+struct Phase {
+    k: usize,
+    row_offsets: Vec<usize>,
+    column_offsets: Vec<usize>,
+    targets: Vec<usize>,
+    /// Columns per GEMM call: bounds the packed B to `k` rows times this many output positions.
+    block: usize,
+    /// Each group's `[Cout/groups x k]` weight matrix in `pack_a`'s layout, one after another.
+    a_packed: Vec<f32>,
+}
+
+/// A transposed convolution prepared once for one geometry and one weight: the phases with their
+/// gather tables and packed weights, and scratch buffers, all reused by every `run` (any batch size).
+pub struct TransposeOperator {
+    g: TransposeGeometry,
+    pad_before: [usize; 3],
+    pad_after: [usize; 3],
+    phases: Vec<Phase>,
+    padded: Vec<f32>,
+    b_packed: Vec<f32>,
+    tile: Vec<f32>,
+}
+
+impl TransposeOperator {
+    /// `weight` has `g.weight_len()` elements (validated by the caller); `g.batch` is not used.
+    pub fn new(g: &TransposeGeometry, weight: &[f32]) -> Self {
+        let taps: usize = g.kernel.iter().product();
+        let (cin_g, cout_g) = (g.in_channels / g.groups, g.out_channels / g.groups);
+        let axes: [(Vec<AxisPhase>, usize, usize); 3] = std::array::from_fn(|a| axis_phases(g, a));
+        let pad_before = [axes[0].1, axes[1].1, axes[2].1];
+        let pad_after = [axes[0].2, axes[1].2, axes[2].2];
+        let padded: [usize; 3] = std::array::from_fn(|a| g.in_size[a] + pad_before[a] + pad_after[a]);
+        let padded_plane: usize = padded.iter().product();
+        let mut phases = Vec::new();
+        let (mut a_dense, mut group_panels) = (Vec::new(), Vec::new());
+        let (d_phases, h_phases, w_phases) = (&axes[0].0, &axes[1].0, &axes[2].0);
+        for (pd, ph, pw) in d_phases.iter().flat_map(|pd| h_phases.iter().flat_map(move |ph| w_phases.iter().map(move |pw| (pd, ph, pw)))) {
+            let counts = [pd.q1 - pd.q0, ph.q1 - ph.q0, pw.q1 - pw.q0];
+            if counts.contains(&0) {
+                continue;
+            }
+            // Offsets into the padded input: row (ci, tap) starts where output q0 reads; column = q - q0.
+            let phase_taps: Vec<(usize, usize)> = pd
+                .taps
+                .iter()
+                .flat_map(|&(td, md)| ph.taps.iter().flat_map(move |&(th, mh)| pw.taps.iter().map(move |&(tw, mw)| ((td, th, tw), (md, mh, mw)))))
+                .map(|((td, th, tw), (md, mh, mw))| {
+                    let base = |q0: usize, m: usize, a: usize| q0 + pad_before[a] - m;
+                    let offset = (base(pd.q0, md, 0) * padded[1] + base(ph.q0, mh, 1)) * padded[2] + base(pw.q0, mw, 2);
+                    ((td * g.kernel[1] + th) * g.kernel[2] + tw, offset)
+                })
+                .collect();
+            let k = cin_g * phase_taps.len();
+            let row_offsets = (0..cin_g).flat_map(|ci| phase_taps.iter().map(move |&(_, off)| ci * padded_plane + off)).collect();
+            let positions = || (0..counts[0]).flat_map(|z| (0..counts[1]).flat_map(move |y| (0..counts[2]).map(move |x| (z, y, x))));
+            let column_offsets = positions().map(|(z, y, x)| (z * padded[1] + y) * padded[2] + x).collect();
+            let targets = positions()
+                .map(|(z, y, x)| {
+                    let o = |q: usize, phase: &AxisPhase, a: usize| q * g.stride[a] + phase.rho - g.padding[a];
+                    (o(pd.q0 + z, pd, 0) * g.out_size[1] + o(ph.q0 + y, ph, 1)) * g.out_size[2] + o(pw.q0 + x, pw, 2)
+                })
+                .collect();
+            let block = ((256 * 1024 / 4) / k.max(1)).max(NR) / NR * NR;
+            let mut a_packed = Vec::new();
+            for group in 0..g.groups {
+                // A: row co, column (ci, phase tap), from the [Cin, Cout/groups, ...k] weight.
+                a_dense.clear();
+                a_dense.resize(cout_g * k, 0.0);
+                for co in 0..cout_g {
+                    for ci in 0..cin_g {
+                        for (j, &(tap, _)) in phase_taps.iter().enumerate() {
+                            a_dense[co * k + ci * phase_taps.len() + j] = weight[((group * cin_g + ci) * cout_g + co) * taps + tap];
+                        }
+                    }
+                }
+                pack_a(&a_dense, cout_g, k, k, &mut group_panels);
+                a_packed.extend_from_slice(&group_panels);
+            }
+            phases.push(Phase { k, row_offsets, column_offsets, targets, block, a_packed });
+        }
+        TransposeOperator { g: g.clone(), pad_before, pad_after, phases, padded: Vec::new(), b_packed: Vec::new(), tile: Vec::new() }
+    }
+
+    /// Bytes the operator keeps between runs (packed weights, gather tables and scratch).
+    pub fn retained_bytes(&self) -> usize {
+        let floats = self.phases.iter().map(|p| p.a_packed.len()).sum::<usize>()
+            + self.padded.capacity()
+            + self.b_packed.capacity()
+            + self.tile.capacity();
+        let indices: usize = self.phases.iter().map(|p| p.row_offsets.len() + p.column_offsets.len() + p.targets.len()).sum();
+        floats * std::mem::size_of::<f32>() + indices * std::mem::size_of::<usize>()
+    }
+
+    /// Transposed-convolves `input` (any whole number of images of the prepared size) into
+    /// `output`, writing every element of it.
+    pub fn run(&mut self, input: &[f32], bias: Option<&[f32]>, output: &mut [f32]) {
+        let g = &self.g;
+        let in_image = g.in_channels * g.in_size.iter().product::<usize>();
+        let out_plane: usize = g.out_size.iter().product();
+        let (cin_g, cout_g) = (g.in_channels / g.groups, g.out_channels / g.groups);
+        let padded_plane: usize = (0..3).map(|a| g.in_size[a] + self.pad_before[a] + self.pad_after[a]).product();
+        for (image, out) in input.chunks_exact(in_image).zip(output.chunks_exact_mut(g.out_channels * out_plane)) {
+            // Padded once per image; every phase reads it.
+            pad_image(image, g.in_channels, g.in_size, self.pad_before, self.pad_after, PaddingMode::Zeros, &mut self.padded);
+            for phase in &self.phases {
+                let (k, columns) = (phase.k, phase.targets.len());
+                let group_panels = cout_g.div_ceil(MR) * MR * k;
+                for group in 0..g.groups {
+                    let x = &self.padded[group * cin_g * padded_plane..][..cin_g * padded_plane];
+                    let a_packed = &phase.a_packed[group * group_panels..][..group_panels];
+                    let group_bias = bias.map(|b| &b[group * cout_g..(group + 1) * cout_g]);
+                    let out_g = &mut out[group * cout_g * out_plane..][..cout_g * out_plane];
+                    for p0 in (0..columns).step_by(phase.block) {
+                        let ncols = phase.block.min(columns - p0);
+                        // No clear(): both branches below write the whole tile.
+                        self.tile.resize(cout_g * ncols, 0.0);
+                        let tile = &mut self.tile[..cout_g * ncols];
+                        if k == 0 {
+                            // No tap lands on this phase: its outputs are the bias alone.
+                            for (co, row) in tile.chunks_exact_mut(ncols).enumerate() {
+                                row.fill(group_bias.map_or(0.0, |b| b[co]));
+                            }
+                        } else {
+                            pack_b_gathered(x, &phase.row_offsets, &phase.column_offsets[p0..p0 + ncols], &mut self.b_packed);
+                            gemm_packed(cout_g, ncols, k, a_packed, &self.b_packed, group_bias, tile, ncols);
+                        }
+                        for (co, row) in tile.chunks_exact(ncols).enumerate() {
+                            let out_c = &mut out_g[co * out_plane..(co + 1) * out_plane];
+                            for (&v, &t) in row.iter().zip(&phase.targets[p0..p0 + ncols]) {
+                                out_c[t] = v;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Transposed convolution by sub-pixel decomposition (stride^dims phases, XNNPACK's approach): each
 /// output phase is a stride-1 convolution of the zero-padded input with the taps that land on it,
 /// run as im2col + GEMM and written to its strided output positions. No zero insertion, no col2im.
 pub fn conv_transpose_forward(g: &TransposeGeometry, input: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
-    let in_plane: usize = g.in_size.iter().product();
-    let out_plane: usize = g.out_size.iter().product();
-    let taps: usize = g.kernel.iter().product();
-    let (cin_g, cout_g) = (g.in_channels / g.groups, g.out_channels / g.groups);
-    let axes: [(Vec<AxisPhase>, usize, usize); 3] = std::array::from_fn(|a| axis_phases(g, a));
-    let pad_before = [axes[0].1, axes[1].1, axes[2].1];
-    let pad_after = [axes[0].2, axes[1].2, axes[2].2];
-    let padded: [usize; 3] = std::array::from_fn(|a| g.in_size[a] + pad_before[a] + pad_after[a]);
-    let padded_plane: usize = padded.iter().product();
     let mut output = vec![0.0; g.output_len()];
-    let (mut x_padded, mut a_packed, mut b_packed, mut tile) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut phases = Vec::new();
-    for pd in &axes[0].0 {
-        for ph in &axes[1].0 {
-            for pw in &axes[2].0 {
-                phases.push((pd, ph, pw));
-            }
-        }
-    }
-    for (pd, ph, pw) in phases {
-        let counts = [pd.q1 - pd.q0, ph.q1 - ph.q0, pw.q1 - pw.q0];
-        let columns = counts.iter().product::<usize>();
-        if columns == 0 {
-            continue;
-        }
-        // Offsets into the padded input: row (ci, tap) starts where output q0 reads; column = q - q0.
-        let phase_taps: Vec<(usize, usize)> = pd
-            .taps
-            .iter()
-            .flat_map(|&(td, md)| ph.taps.iter().flat_map(move |&(th, mh)| pw.taps.iter().map(move |&(tw, mw)| ((td, th, tw), (md, mh, mw)))))
-            .map(|((td, th, tw), (md, mh, mw))| {
-                let base = |q0: usize, m: usize, a: usize| q0 + pad_before[a] - m;
-                let offset = (base(pd.q0, md, 0) * padded[1] + base(ph.q0, mh, 1)) * padded[2] + base(pw.q0, mw, 2);
-                ((td * g.kernel[1] + th) * g.kernel[2] + tw, offset)
-            })
-            .collect();
-        let k = cin_g * phase_taps.len();
-        let row_offsets: Vec<usize> = (0..cin_g).flat_map(|ci| phase_taps.iter().map(move |&(_, off)| ci * padded_plane + off)).collect();
-        let column_offsets: Vec<usize> = (0..counts[0])
-            .flat_map(|z| (0..counts[1]).flat_map(move |y| (0..counts[2]).map(move |x| (z * padded[1] + y) * padded[2] + x)))
-            .collect();
-        let targets: Vec<usize> = (0..counts[0])
-            .flat_map(|z| (0..counts[1]).flat_map(move |y| (0..counts[2]).map(move |x| (z, y, x))))
-            .map(|(z, y, x)| {
-                let o = |q: usize, phase: &AxisPhase, a: usize| q * g.stride[a] + phase.rho - g.padding[a];
-                (o(pd.q0 + z, pd, 0) * g.out_size[1] + o(ph.q0 + y, ph, 1)) * g.out_size[2] + o(pw.q0 + x, pw, 2)
-            })
-            .collect();
-        // Bound the packed columns: `k` rows times a block of output positions.
-        let block = ((256 * 1024 / 4) / k.max(1)).max(NR) / NR * NR;
-        for group in 0..g.groups {
-            // A: row co, column (ci, phase tap), from the [Cin, Cout/groups, ...k] weight.
-            let mut a_dense = vec![0.0; cout_g * k];
-            for co in 0..cout_g {
-                for ci in 0..cin_g {
-                    for (j, &(tap, _)) in phase_taps.iter().enumerate() {
-                        a_dense[co * k + ci * phase_taps.len() + j] = weight[((group * cin_g + ci) * cout_g + co) * taps + tap];
-                    }
-                }
-            }
-            pack_a(&a_dense, cout_g, k, k, &mut a_packed);
-            let group_bias = bias.map(|b| &b[group * cout_g..(group + 1) * cout_g]);
-            for n in 0..g.batch {
-                let x = &input[(n * g.in_channels + group * cin_g) * in_plane..][..cin_g * in_plane];
-                pad_image(x, cin_g, g.in_size, pad_before, pad_after, PaddingMode::Zeros, &mut x_padded);
-                let out_g = &mut output[(n * g.out_channels + group * cout_g) * out_plane..][..cout_g * out_plane];
-                for p0 in (0..columns).step_by(block) {
-                    let ncols = block.min(columns - p0);
-                    tile.clear();
-                    tile.resize(cout_g * ncols, 0.0);
-                    if k == 0 {
-                        // No tap lands on this phase: its outputs are the bias alone.
-                        for (co, row) in tile.chunks_exact_mut(ncols).enumerate() {
-                            row.fill(group_bias.map_or(0.0, |b| b[co]));
-                        }
-                    } else {
-                        pack_b_gathered(&x_padded, &row_offsets, &column_offsets[p0..p0 + ncols], &mut b_packed);
-                        gemm_packed(cout_g, ncols, k, &a_packed, &b_packed, group_bias, &mut tile, ncols);
-                    }
-                    for (co, row) in tile.chunks_exact(ncols).enumerate() {
-                        let out_c = &mut out_g[co * out_plane..(co + 1) * out_plane];
-                        for (&v, &t) in row.iter().zip(&targets[p0..p0 + ncols]) {
-                            out_c[t] = v;
-                        }
-                    }
-                }
-            }
-        }
-    }
+    TransposeOperator::new(g, weight).run(input, bias, &mut output);
     output
 }
 
@@ -246,8 +301,9 @@ mod tests {
     use super::*;
 
     /// Scatter reference straight from the definition.
-    fn naive(g: &TransposeGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
-        let mut out = vec![0.0f32; g.output_len()];
+    fn naive(g: &TransposeGeometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+        let out_plane: usize = g.out_size.iter().product();
+        let mut out: Vec<f32> = (0..g.output_len()).map(|i| bias.map_or(0.0, |b| b[i / out_plane % g.out_channels])).collect();
         let (cin_g, cout_g) = (g.in_channels / g.groups, g.out_channels / g.groups);
         let [id, ih, iw] = g.in_size;
         let [kd, kh, kw] = g.kernel;
@@ -292,7 +348,52 @@ mod tests {
             let g = TransposeGeometry::new(xs, ws, None, p).unwrap();
             let x: Vec<f32> = (0..g.input_len()).map(|i| ((i * 7 % 13) as f32) - 6.0).collect();
             let w: Vec<f32> = (0..g.weight_len()).map(|i| ((i * 5 % 11) as f32) * 0.5 - 2.0).collect();
-            assert_eq!(conv_transpose_forward(&g, &x, &w, None), naive(&g, &x, &w), "{xs:?} {ws:?} {p:?}");
+            assert_eq!(conv_transpose_forward(&g, &x, &w, None), naive(&g, &x, &w, None), "{xs:?} {ws:?} {p:?}");
+        }
+    }
+
+    /// Small integers and halves: every sum is exact in f32, whatever the order.
+    fn values(n: usize, seed: usize) -> Vec<f32> {
+        (0..n).map(|i| ((i * 7 + seed) % 13) as f32 * 0.5 - 3.0).collect()
+    }
+
+    #[test]
+    fn a_prepared_operator_reruns_on_any_batch_writing_its_whole_output() {
+        let params = |stride: &[usize], padding: &[usize], output_padding: &[usize], dilation: &[usize], groups| TransposeParams {
+            stride: stride.to_vec(),
+            padding: padding.to_vec(),
+            output_padding: output_padding.to_vec(),
+            dilation: dilation.to_vec(),
+            groups,
+        };
+        // (one image's shape, weight shape, options): strides 1 to 3, dilation, groups, output
+        // padding, phases without taps, 1D to 3D, and phases wider than one GEMM block.
+        let cases: &[(&[usize], &[usize], TransposeParams)] = &[
+            (&[2, 5], &[2, 3, 3], params(&[1], &[1], &[0], &[1], 1)),
+            (&[6, 7], &[6, 1, 4], params(&[3], &[2], &[2], &[1], 2)),
+            (&[4, 5, 6], &[4, 3, 3, 2], params(&[2, 1], &[1, 0], &[1, 0], &[1, 2], 1)),
+            (&[4, 6, 5], &[4, 3, 3, 3], params(&[2, 3], &[3, 2], &[1, 2], &[2, 2], 2)),
+            (&[3, 4, 5], &[3, 2, 1, 2], params(&[3, 3], &[0, 1], &[2, 1], &[1, 1], 1)),
+            (&[40, 24, 24], &[40, 2, 4, 4], params(&[2, 2], &[1, 1], &[0, 0], &[1, 1], 1)),
+            (&[2, 3, 4, 3], &[2, 2, 2, 3, 2], params(&[2, 1, 2], &[0, 1, 1], &[1, 0, 0], &[1, 1, 2], 1)),
+            (&[4, 3, 3, 3], &[4, 1, 3, 2, 2], params(&[3, 2, 1], &[1, 0, 0], &[0, 1, 0], &[1, 1, 2], 2)),
+        ];
+        for (image, ws, p) in cases {
+            let geometry = |batch: usize| TransposeGeometry::new(&[&[batch], *image].concat(), ws, Some(ws[1] * p.groups), p).unwrap();
+            let w = values(geometry(1).weight_len(), 1);
+            let bias = values(ws[1] * p.groups, 2);
+            let mut operator = TransposeOperator::new(&geometry(3), &w);
+            let mut output = vec![0.0; geometry(3).output_len()];
+            for (batch, seed) in [(3, 3), (1, 4), (3, 5)] {
+                let g = geometry(batch);
+                let x = values(g.input_len(), seed);
+                let out = &mut output[..g.output_len()];
+                out.fill(f32::NAN);
+                operator.run(&x, Some(&bias), out);
+                assert_eq!(out, naive(&g, &x, &w, Some(&bias)), "{image:?} {ws:?} {p:?} batch {batch}");
+                let fresh = conv_transpose_forward(&g, &x, &w, Some(&bias));
+                assert!(out.iter().zip(&fresh).all(|(a, b)| a.to_bits() == b.to_bits()), "{image:?} {ws:?}: reused and fresh operators differ");
+            }
         }
     }
 
