@@ -5,7 +5,7 @@
 use convkit_core::backward::{check_grad_output, conv_backward, conv_transpose_backward, Gradients};
 use convkit_core::deform::{deform_conv_backward, deform_conv_forward, DeformGeometry, DeformGradients, DeformParams};
 use convkit_core::pool::{pool_backward, pool_forward, PoolGeometry, PoolKind, PoolParams};
-use convkit_core::transpose::{conv_transpose_forward, TransposeGeometry, TransposeParams};
+use convkit_core::transpose::{TransposeGeometry, TransposeOperator, TransposeParams};
 use convkit_core::conv::ConvOperator;
 use convkit_core::{plan_conv, Algorithm, ConvError, ConvGeometry, ConvParams, PaddingMode};
 use wasm_bindgen::prelude::*;
@@ -208,26 +208,69 @@ pub fn conv_backward_js(
     conv_backward(&g, input, weight, grad_output, with_bias).map(Into::into).map_err(to_js)
 }
 
-/// Transposed convolution over channels-first data; returns the flat output.
-#[wasm_bindgen(js_name = convTranspose)]
-#[allow(clippy::too_many_arguments)]
-pub fn conv_transpose(
-    input: &[f32],
-    input_shape: &[u32],
-    weight: &[f32],
-    weight_shape: &[u32],
-    bias: Option<Vec<f32>>,
-    stride: &[u32],
-    padding: &[u32],
-    output_padding: &[u32],
-    dilation: &[u32],
-    groups: u32,
-) -> Result<Vec<f32>, JsError> {
-    let params = transpose_params(stride, padding, output_padding, dilation, groups);
-    let g = TransposeGeometry::new(&sizes(input_shape), &sizes(weight_shape), bias.as_ref().map(Vec::len), &params)
-        .map_err(to_js)?;
-    check_lengths(&[("input", input.len(), g.input_len()), ("weight", weight.len(), g.weight_len())])?;
-    Ok(conv_transpose_forward(&g, input, weight, bias.as_deref()))
+/// A transposed convolution prepared for one weight and one input size, like `ConvKernel`: the
+/// phases' gather tables and packed weights stay in wasm memory, and JS writes the input to and
+/// copies the output from the kernel's own buffers.
+#[wasm_bindgen]
+pub struct TransposeKernel {
+    operator: TransposeOperator,
+    geometry: TransposeGeometry,
+    input: Vec<f32>,
+    output: Vec<f32>,
+}
+
+#[wasm_bindgen]
+impl TransposeKernel {
+    /// Validates the problem (`input_shape` with any batch) and prepares the weights.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        input_shape: &[u32],
+        weight: &[f32],
+        weight_shape: &[u32],
+        has_bias: bool,
+        stride: &[u32],
+        padding: &[u32],
+        output_padding: &[u32],
+        dilation: &[u32],
+        groups: u32,
+    ) -> Result<TransposeKernel, JsError> {
+        let params = transpose_params(stride, padding, output_padding, dilation, groups);
+        let weight_shape = sizes(weight_shape);
+        // The output channels; when they overflow, validation fails on that before the bias.
+        let bias_len = has_bias.then(|| weight_shape.get(1).map_or(0, |c| c.wrapping_mul(groups as usize)));
+        let geometry = TransposeGeometry::new(&sizes(input_shape), &weight_shape, bias_len, &params).map_err(to_js)?;
+        check_lengths(&[("weight", weight.len(), geometry.weight_len())])?;
+        Ok(TransposeKernel { operator: TransposeOperator::new(&geometry, weight), geometry, input: Vec::new(), output: Vec::new() })
+    }
+
+    /// Sizes the input buffer for `batch` images and returns its address in wasm memory, where the
+    /// caller writes the input before `run` (and before anything else allocates).
+    #[wasm_bindgen(js_name = inputBuffer)]
+    pub fn input_buffer(&mut self, batch: u32) -> *mut f32 {
+        let g = &self.geometry;
+        self.input.resize(batch as usize * g.in_channels * g.in_size.iter().product::<usize>(), 0.0);
+        self.input.as_mut_ptr()
+    }
+
+    /// Transposed-convolves the images written at `inputBuffer`; returns the address of the flat
+    /// output, valid until the kernel's next call.
+    pub fn run(&mut self, bias: Option<Vec<f32>>) -> Result<*const f32, JsError> {
+        let g = &self.geometry;
+        if bias.as_ref().is_some_and(|b| b.len() != g.out_channels) {
+            return Err(to_js(ConvError::shape(format!("bias must have {} elements", g.out_channels))));
+        }
+        let batch = self.input.len() / (g.in_channels * g.in_size.iter().product::<usize>()).max(1);
+        self.output.resize(batch * g.out_channels * g.out_size.iter().product::<usize>(), 0.0);
+        self.operator.run(&self.input, bias.as_deref(), &mut self.output);
+        Ok(self.output.as_ptr())
+    }
+
+    /// Bytes this kernel keeps in wasm memory between runs.
+    #[wasm_bindgen(js_name = retainedBytes)]
+    pub fn retained_bytes(&self) -> usize {
+        self.operator.retained_bytes() + (self.input.capacity() + self.output.capacity()) * std::mem::size_of::<f32>()
+    }
 }
 
 fn transpose_params(stride: &[u32], padding: &[u32], output_padding: &[u32], dilation: &[u32], groups: u32) -> TransposeParams {

@@ -94,13 +94,18 @@ function convSignature({ inputShape, outputShape, ...rest }: ConvProblem): strin
   return JSON.stringify([inputShape.slice(1), outputShape.slice(1), rest]);
 }
 
+/** What a prepared transposed-conv kernel depends on: the problem without its batch. */
+function transposeSignature({ inputShape, outputShape, ...rest }: ConvTransposeProblem): string {
+  return JSON.stringify(['transpose', inputShape.slice(1), outputShape.slice(1), rest]);
+}
+
 export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): Promise<Backend> {
   const glue = GLUES[build];
   const exports = await glue.default({ module_or_path: bytes });
   if (glue.simdEnabled() !== (build !== 'scalar') || glue.relaxedSimdEnabled() !== (build === 'relaxed')) {
     throw new ConvkitError('UNSUPPORTED', `the ${build} wasm file holds another build`);
   }
-  const kernels = new KernelCache<InstanceType<typeof glue.ConvKernel>>();
+  const kernels = new KernelCache<InstanceType<typeof glue.ConvKernel> | InstanceType<typeof glue.TransposeKernel>>();
   return {
     kind: build === 'scalar' ? 'wasm' : 'wasm-simd',
     memoryBytes: () => exports.memory.buffer.byteLength,
@@ -122,7 +127,16 @@ export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): 
     },
     clearCache: () => kernels.clear(),
     convTranspose(p, input, weight, bias) {
-      return guarded(() => glue.convTranspose(input, u32(p.inputShape), weight, u32(p.weightShape), bias, ...transposeOptions(p)));
+      return guarded(() => {
+        // In the same cache as conv kernels (one bound, one clearCache); the tagged signature never matches a conv one.
+        const kernel = kernels.get(weight, transposeSignature(p), () =>
+          new glue.TransposeKernel(u32(p.inputShape), weight, u32(p.weightShape), p.hasBias, ...transposeOptions(p)),
+        );
+        const at = kernel.inputBuffer(p.inputShape[0]);
+        new Float32Array(exports.memory.buffer, at, product(p.inputShape)).set(input);
+        const output = kernel.run(bias);
+        return new Float32Array(exports.memory.buffer, output, product(p.outputShape)).slice();
+      });
     },
     deformConv(p, input, offset, weight, mask, bias) {
       return guarded(() => glue.deformConv(input, u32(p.inputShape), offset, u32(p.offsetShape), weight, u32(p.weightShape), mask, bias, ...deformOptions(p)));
