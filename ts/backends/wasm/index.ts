@@ -99,6 +99,31 @@ function transposeSignature({ inputShape, outputShape, ...rest }: ConvTransposeP
   return JSON.stringify(['transpose', inputShape.slice(1), outputShape.slice(1), rest]);
 }
 
+interface BufferedKernel {
+  inputBuffer(batch: number): number;
+  run(bias: Float32Array | undefined): number;
+}
+
+/** Runs a prepared kernel straight into and out of its own buffers; the result is a copy (or `into`). */
+function runKernel(
+  kernel: BufferedKernel,
+  memory: WebAssembly.Memory,
+  { inputShape, outputShape }: { inputShape: number[]; outputShape: number[] },
+  input: Float32Array,
+  bias: Float32Array | undefined,
+  into?: Float32Array,
+): Float32Array {
+  // A call that allocates can grow the memory and detach views of it, so each view is made after
+  // the call returning its address.
+  const at = kernel.inputBuffer(inputShape[0]);
+  new Float32Array(memory.buffer, at, product(inputShape)).set(input);
+  const output = kernel.run(bias);
+  const result = new Float32Array(memory.buffer, output, product(outputShape));
+  if (!into) return result.slice();
+  into.set(result);
+  return into;
+}
+
 export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): Promise<Backend> {
   const glue = GLUES[build];
   const exports = await glue.default({ module_or_path: bytes });
@@ -114,15 +139,7 @@ export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): 
         const kernel = kernels.get(weight, convSignature(p), () =>
           new glue.ConvKernel(u32(p.inputShape), weight, u32(p.weightShape), p.hasBias, ...convOptions(p), ALGORITHMS.indexOf(p.algorithm)),
         );
-        // Straight into and out of the kernel's own buffers. A call that allocates can grow the
-        // memory and detach views of it, so each view is made after the call returning its address.
-        const at = kernel.inputBuffer(p.inputShape[0]);
-        new Float32Array(exports.memory.buffer, at, product(p.inputShape)).set(input);
-        const output = kernel.run(bias);
-        const result = new Float32Array(exports.memory.buffer, output, product(p.outputShape));
-        if (!into) return result.slice();
-        into.set(result);
-        return into;
+        return runKernel(kernel, exports.memory, p, input, bias, into);
       });
     },
     clearCache: () => kernels.clear(),
@@ -132,10 +149,7 @@ export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): 
         const kernel = kernels.get(weight, transposeSignature(p), () =>
           new glue.TransposeKernel(u32(p.inputShape), weight, u32(p.weightShape), p.hasBias, ...transposeOptions(p)),
         );
-        const at = kernel.inputBuffer(p.inputShape[0]);
-        new Float32Array(exports.memory.buffer, at, product(p.inputShape)).set(input);
-        const output = kernel.run(bias);
-        return new Float32Array(exports.memory.buffer, output, product(p.outputShape)).slice();
+        return runKernel(kernel, exports.memory, p, input, bias);
       });
     },
     deformConv(p, input, offset, weight, mask, bias) {
