@@ -98,6 +98,19 @@ describe('pool', () => {
     }
   });
 
+  it.each([
+    ['whole', [1, 4, 16, 16]],
+    ['channel split', [1, 64, 64, 64]],
+  ] as const)('maxPool2d with indices, %s, gives the direct call\'s output and indices', async (_, xs) => {
+    const x = tensor([...xs], 24);
+    const opts = { kernelSize: 3, padding: 1, returnIndices: true };
+    const direct = env.ck.maxPool2d(x, opts) as { output: { data: Float32Array }; indices: Int32Array };
+    const pooled = (await env.pool.maxPool2d(x, opts)) as { output: { data: Float32Array }; indices: Int32Array };
+    expect(pooled.indices).toBeInstanceOf(Int32Array);
+    expect(Array.from(pooled.indices)).toEqual(Array.from(direct.indices));
+    expect(Array.from(pooled.output.data)).toEqual(Array.from(direct.output.data));
+  });
+
   it('transfer: true on a call split across workers still computes the right result', async () => {
     const x = tensor([4, 8, 24, 24], 21);
     const w = tensor([16, 8, 3, 3], 22);

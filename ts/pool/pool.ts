@@ -34,11 +34,12 @@ import { optionsObject, type BackendName } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
 import type { Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
+import type { ResultArrays } from '../backends/backend.js';
 import { coreCount } from '../env.js';
 import { checkBuildFlags, loadedWasmBuild, type BackendInfo, type InitOptions } from '../runtime.js';
 import { BufferStash } from './buffer-stash.js';
 import type { PieceResult, WorkerResult } from './protocol.js';
-import { imageRowPieces, joinPieces, pieceArgs, splitCall, type Piece } from './split.js';
+import { imageRowPieces, pieceArgs, placeResults, splitCall, sumResults, type Piece } from './split.js';
 import { WorkerHandle } from './worker-handle.js';
 
 export interface CreatePoolOptions extends InitOptions {
@@ -298,14 +299,21 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
    * caller's arrays are copied into them (moved as they are with `transfer: true`), the piece's
    * results come back in them, and the worker returns the inputs too. */
   const postPiece =
-    (call: OpCall, piece: Piece, transfer: boolean | undefined): Post<PieceResult> =>
+    (call: OpCall, piece: Piece, transfer: boolean | undefined, onPosted: () => void): Post<PieceResult> =>
     (worker) => {
       const { problem, arrays } = pieceArgs(call, piece, stash.take);
       const sent = arrays.map((a, i) => (a && a === call.arrays[i] && !transfer ? copyOf(a) : a));
       const into = newResults({ ...call, problem } as OpCall, stash.take);
       const buffers = [...new Set([...sent, ...Object.values(into)].flatMap((a) => (a ? [a.buffer] : [])))];
-      return worker.run(call.kind, problem, sent, call.backend, Comlink.transfer(into, buffers));
+      const reply = worker.run(call.kind, problem, sent, call.backend, Comlink.transfer(into, buffers));
+      onPosted();
+      return reply;
     };
+  /** Writes one value per 4 KiB page, so that the pages are mapped before the answer is copied in. */
+  const prefaulted = (arrays: ResultArrays): ResultArrays => {
+    for (const a of Object.values(arrays)) for (let i = 0; i < a.length; i += 1024) a[i] = 0;
+    return arrays;
+  };
   const copyOf = (a: Float32Array) => {
     const copy = stash.take(a.length);
     copy.set(a);
@@ -352,15 +360,37 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs
       // as one piece may move them.
       const moveCallerBuffers = transfer === true && pieces.length === 1;
+      // A fresh buffer's every page faults on its first write (~2.5 us per 4 KiB here): after the
+      // workers finish, that was most of a call's serial part. So pages are faulted while they
+      // compute: a call run whole answers in the arrays its piece comes back in, and leaves the
+      // stash faulted replacements for them; a split call's answer is made then, and each piece
+      // is copied in as it arrives.
+      const whole = pieces.length === 1;
+      let answer: ResultArrays | undefined;
+      const answerArrays = () => (answer ??= prefaulted(newResults(call)));
+      const prepare = () => {
+        try {
+          if (whole) stash.give(Object.values(prefaulted(newResults(call))).map((a) => a.buffer));
+          else answerArrays();
+        } catch {
+          // Out of memory: a split call fails again where it needs its answer, and rejects.
+        }
+      };
+      let unposted = pieces.length;
       const done = await Promise.all(
-        pieces.map((piece) => runPieceRetrying(call.op, postPiece(call, piece, moveCallerBuffers), { signal, transfer: moveCallerBuffers }, aborted)),
+        pieces.map((piece) => {
+          const posted = () => --unposted === 0 && queueMicrotask(prepare);
+          return runPieceRetrying(call.op, postPiece(call, piece, moveCallerBuffers, posted), { signal, transfer: moveCallerBuffers }, aborted).then((d) => {
+            if (!whole) placeResults(call, piece, d.results, answerArrays());
+            return d;
+          });
+        }),
       );
-      const results = done.map((d) => d.results);
-      const joined = joinPieces(call, pieces, results);
+      const joined = whole ? done[0].results : answerArrays();
+      if (!whole) sumResults(call, done.map((d) => d.results), joined);
       // Every buffer that came back and is not part of the answer serves later calls.
-      const answer = new Set(Object.values(joined).map((a) => a.buffer));
-      const back = done.flatMap((d) => [...d.spent, ...Object.values(d.results)].flatMap((a) => (a && !answer.has(a.buffer) ? [a.buffer] : [])));
-      stash.give(back);
+      const kept = new Set(Object.values(joined).map((a) => a.buffer));
+      stash.give(done.flatMap((d) => [...d.spent, ...Object.values(d.results)].flatMap((a) => (a && !kept.has(a.buffer) ? [a.buffer] : []))));
       return finishCall(call, joined);
     });
   }
