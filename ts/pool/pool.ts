@@ -297,19 +297,20 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
   /** Sends one piece of a call: its arrays are cut when it is posted (again, on a retry).
    * Arrays cross threads only by moving (a clone copies twice), in buffers from the stash: the
    * caller's arrays are copied into them (moved as they are with `transfer: true`), the piece's
-   * results come back in them, and the worker returns the inputs too. */
+   * results come back in them, and the worker returns the inputs too. `onPosted` runs while the
+   * worker computes. */
   const postPiece =
-    (call: OpCall, piece: Piece, transfer: boolean | undefined, onPosted: () => void): Post<PieceResult> =>
+    (call: OpCall, piece: Piece, transfer: boolean | undefined, onPosted?: () => void): Post<PieceResult> =>
     (worker) => {
       const { problem, arrays } = pieceArgs(call, piece, stash.take);
       const sent = arrays.map((a, i) => (a && a === call.arrays[i] && !transfer ? copyOf(a) : a));
       const into = newResults({ ...call, problem } as OpCall, stash.take);
       const buffers = [...new Set([...sent, ...Object.values(into)].flatMap((a) => (a ? [a.buffer] : [])))];
       const reply = worker.run(call.kind, problem, sent, call.backend, Comlink.transfer(into, buffers));
-      onPosted();
+      onPosted?.();
       return reply;
     };
-  /** Writes one value per 4 KiB page, so that the pages are mapped before the answer is copied in. */
+  /** Writes one value per 4 KiB page of fresh arrays: their pages fault now, not when results are copied in. */
   const prefaulted = (arrays: ResultArrays): ResultArrays => {
     for (const a of Object.values(arrays)) for (let i = 0; i < a.length; i += 1024) a[i] = 0;
     return arrays;
@@ -360,31 +361,29 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs
       // as one piece may move them.
       const moveCallerBuffers = transfer === true && pieces.length === 1;
-      // A fresh buffer's every page faults on its first write (~2.5 us per 4 KiB here): after the
-      // workers finish, that was most of a call's serial part. So pages are faulted while they
-      // compute: a call run whole answers in the arrays its piece comes back in, and leaves the
-      // stash faulted replacements for them; a split call's answer is made then, and each piece
-      // is copied in as it arrives.
+      // A fresh buffer's every page faults on its first write (~2.5 us per 4 KiB here): written
+      // after the workers finish, that was most of a call's serial part. A call run whole answers
+      // in the arrays its piece comes back in (from the stash), and faults their replacements
+      // while its worker computes. A split call faults its answer when its first piece arrives,
+      // on the core that piece's worker has left (a default pool has a worker on every core),
+      // and copies each piece in as it arrives.
       const whole = pieces.length === 1;
       let answer: ResultArrays | undefined;
       const answerArrays = () => (answer ??= prefaulted(newResults(call)));
-      const prepare = () => {
+      const restock = () => {
         try {
-          if (whole) stash.give(Object.values(prefaulted(newResults(call))).map((a) => a.buffer));
-          else answerArrays();
+          stash.give(Object.values(prefaulted(newResults(call))).map((a) => a.buffer));
         } catch {
-          // Out of memory: a split call fails again where it needs its answer, and rejects.
+          // Out of memory: the next call allocates its own.
         }
       };
-      let unposted = pieces.length;
       const done = await Promise.all(
-        pieces.map((piece) => {
-          const posted = () => --unposted === 0 && queueMicrotask(prepare);
-          return runPieceRetrying(call.op, postPiece(call, piece, moveCallerBuffers, posted), { signal, transfer: moveCallerBuffers }, aborted).then((d) => {
+        pieces.map((piece) =>
+          runPieceRetrying(call.op, postPiece(call, piece, moveCallerBuffers, whole ? restock : undefined), { signal, transfer: moveCallerBuffers }, aborted).then((d) => {
             if (!whole) placeResults(call, piece, d.results, answerArrays());
             return d;
-          });
-        }),
+          }),
+        ),
       );
       const joined = whole ? done[0].results : answerArrays();
       if (!whole) sumResults(call, done.map((d) => d.results), joined);
