@@ -217,12 +217,14 @@ describe('recycled piece buffers', () => {
         expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
       }
     }
-    // A pooled result is the caller's: a later call does not write into it.
-    const x = tensor([1, 8, 48, 48], 60);
-    const first = await env.pool.conv2d(x, w, { padding: 1 });
-    const kept = Array.from(first.data);
-    await env.pool.conv2d(tensor([1, 8, 48, 48], 61), w, { padding: 1 });
-    expect(Array.from(first.data)).toEqual(kept);
+    // A pooled result is the caller's: a later call does not write into it, whether it was joined
+    // from pieces or is the array a call run whole came back in.
+    for (const shape of [[1, 8, 48, 48], [1, 8, 12, 12]]) {
+      const first = await env.pool.conv2d(tensor(shape, 60), w, { padding: 1 });
+      const kept = Array.from(first.data);
+      for (let seed = 61; seed < 64; seed++) await env.pool.conv2d(tensor(shape, seed), w, { padding: 1 });
+      expect(Array.from(first.data)).toEqual(kept);
+    }
   });
 });
 
