@@ -218,11 +218,12 @@ describe('recycled piece buffers', () => {
       }
     }
     // A pooled result is the caller's: a later call does not write into it, whether it was joined
-    // from pieces or is the array a call run whole came back in.
-    for (const shape of [[1, 8, 48, 48], [1, 8, 12, 12]]) {
-      const first = await env.pool.conv2d(tensor(shape, 60), w, { padding: 1 });
+    // from pieces or is the array a call run whole came back in (256 KB: its replacement is
+    // faulted into the stash while the worker computes).
+    for (const [shape, weight] of [[[1, 8, 48, 48], w], [[1, 8, 64, 64], tensor([16, 8, 1, 1], 32)]] as const) {
+      const first = await env.pool.conv2d(tensor([...shape], 60), weight);
       const kept = Array.from(first.data);
-      for (let seed = 61; seed < 64; seed++) await env.pool.conv2d(tensor(shape, seed), w, { padding: 1 });
+      for (let seed = 61; seed < 64; seed++) await env.pool.conv2d(tensor([...shape], seed), weight);
       expect(Array.from(first.data)).toEqual(kept);
     }
   });

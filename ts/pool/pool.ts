@@ -11,7 +11,7 @@ import {
   type SeparableConvGradients,
   type SepFilterGradients,
 } from '../api/backward.js';
-import { finishCall, newResults, type CallResult, type OpCall } from '../api/call.js';
+import { finishCall, newResults, resultSpecs, type CallResult, type OpCall } from '../api/call.js';
 import {
   depthwiseCall,
   pointwiseCall,
@@ -32,7 +32,7 @@ import { checkFilterMemory, filterBand, imageCalls, type DirectionOptions, type 
 import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
 import { optionsObject, type BackendName } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
-import type { Tensor } from '../api/tensor.js';
+import { product, type Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
 import type { ResultArrays } from '../backends/backend.js';
 import { coreCount } from '../env.js';
@@ -133,6 +133,10 @@ export interface Pool {
 
 /** The most bytes of recycled piece buffers a pool keeps. */
 const STASH_BYTES = 64 * 1024 * 1024;
+
+/** Results from this size on get faulted replacements in the stash (smaller allocations come from
+ * memory the allocator already holds). */
+const RESTOCK_BYTES = 128 * 1024;
 
 /** Posts one piece to a worker (built again if it has to be re-sent). */
 type Post<T> = (worker: WorkerHandle) => Promise<WorkerResult<T>>;
@@ -371,6 +375,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       let answer: ResultArrays | undefined;
       const answerArrays = () => (answer ??= prefaulted(newResults(call)));
       const restock = () => {
+        if (!Object.values(resultSpecs(call)).some((s) => product(s.shape) * 4 >= RESTOCK_BYTES)) return;
         try {
           stash.give(Object.values(prefaulted(newResults(call))).map((a) => a.buffer));
         } catch {

@@ -226,10 +226,6 @@ export function placeResults(call: OpCall, piece: Piece, result: ResultArrays, i
 export function sumResults(call: OpCall, results: ResultArrays[], into: ResultArrays): void {
   for (const [name, spec] of Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][]) {
     if (!spec.sum) continue;
-    if (results.length === 1) {
-      into[name]!.set(results[0][name]!);
-      continue;
-    }
     const sum = new Float64Array(product(spec.shape));
     for (const r of results) r[name]!.forEach((v, k) => (sum[k] += v));
     into[name]!.set(sum);
