@@ -98,6 +98,19 @@ describe('pool', () => {
     }
   });
 
+  it.each([
+    ['whole', [1, 4, 16, 16]],
+    ['channel split', [1, 64, 64, 64]],
+  ] as const)('maxPool2d with indices, %s, gives the direct call\'s output and indices', async (_, xs) => {
+    const x = tensor([...xs], 24);
+    const opts = { kernelSize: 3, padding: 1, returnIndices: true };
+    const direct = env.ck.maxPool2d(x, opts) as { output: { data: Float32Array }; indices: Int32Array };
+    const pooled = (await env.pool.maxPool2d(x, opts)) as { output: { data: Float32Array }; indices: Int32Array };
+    expect(pooled.indices).toBeInstanceOf(Int32Array);
+    expect(Array.from(pooled.indices)).toEqual(Array.from(direct.indices));
+    expect(Array.from(pooled.output.data)).toEqual(Array.from(direct.output.data));
+  });
+
   it('transfer: true on a call split across workers still computes the right result', async () => {
     const x = tensor([4, 8, 24, 24], 21);
     const w = tensor([16, 8, 3, 3], 22);
@@ -204,12 +217,15 @@ describe('recycled piece buffers', () => {
         expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
       }
     }
-    // A pooled result is the caller's: a later call does not write into it.
-    const x = tensor([1, 8, 48, 48], 60);
-    const first = await env.pool.conv2d(x, w, { padding: 1 });
-    const kept = Array.from(first.data);
-    await env.pool.conv2d(tensor([1, 8, 48, 48], 61), w, { padding: 1 });
-    expect(Array.from(first.data)).toEqual(kept);
+    // A pooled result is the caller's: a later call does not write into it, whether it was joined
+    // from pieces or is the array a call run whole came back in (256 KB: its replacement is
+    // faulted into the stash while the worker computes).
+    for (const [shape, weight] of [[[1, 8, 48, 48], w], [[1, 8, 64, 64], tensor([16, 8, 1, 1], 32)]] as const) {
+      const first = await env.pool.conv2d(tensor([...shape], 60), weight);
+      const kept = Array.from(first.data);
+      for (let seed = 61; seed < 64; seed++) await env.pool.conv2d(tensor([...shape], seed), weight);
+      expect(Array.from(first.data)).toEqual(kept);
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import {
   type SeparableConvGradients,
   type SepFilterGradients,
 } from '../api/backward.js';
-import { finishCall, newResults, type CallResult, type OpCall } from '../api/call.js';
+import { finishCall, newResults, resultSpecs, type CallResult, type OpCall } from '../api/call.js';
 import {
   depthwiseCall,
   pointwiseCall,
@@ -32,13 +32,14 @@ import { checkFilterMemory, filterBand, imageCalls, type DirectionOptions, type 
 import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
 import { optionsObject, type BackendName } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
-import type { Tensor } from '../api/tensor.js';
+import { product, type Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
+import type { ResultArrays } from '../backends/backend.js';
 import { coreCount } from '../env.js';
 import { checkBuildFlags, loadedWasmBuild, type BackendInfo, type InitOptions } from '../runtime.js';
 import { BufferStash } from './buffer-stash.js';
 import type { PieceResult, WorkerResult } from './protocol.js';
-import { imageRowPieces, joinPieces, pieceArgs, splitCall, type Piece } from './split.js';
+import { imageRowPieces, pieceArgs, placeResults, splitCall, sumResults, type Piece } from './split.js';
 import { WorkerHandle } from './worker-handle.js';
 
 export interface CreatePoolOptions extends InitOptions {
@@ -132,6 +133,10 @@ export interface Pool {
 
 /** The most bytes of recycled piece buffers a pool keeps. */
 const STASH_BYTES = 64 * 1024 * 1024;
+
+/** Results from this size on get faulted replacements in the stash (smaller allocations come from
+ * memory the allocator already holds). */
+const RESTOCK_BYTES = 128 * 1024;
 
 /** Posts one piece to a worker (built again if it has to be re-sent). */
 type Post<T> = (worker: WorkerHandle) => Promise<WorkerResult<T>>;
@@ -296,16 +301,24 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
   /** Sends one piece of a call: its arrays are cut when it is posted (again, on a retry).
    * Arrays cross threads only by moving (a clone copies twice), in buffers from the stash: the
    * caller's arrays are copied into them (moved as they are with `transfer: true`), the piece's
-   * results come back in them, and the worker returns the inputs too. */
+   * results come back in them, and the worker returns the inputs too. `onPosted` runs while the
+   * worker computes. */
   const postPiece =
-    (call: OpCall, piece: Piece, transfer: boolean | undefined): Post<PieceResult> =>
+    (call: OpCall, piece: Piece, transfer: boolean | undefined, onPosted?: () => void): Post<PieceResult> =>
     (worker) => {
       const { problem, arrays } = pieceArgs(call, piece, stash.take);
       const sent = arrays.map((a, i) => (a && a === call.arrays[i] && !transfer ? copyOf(a) : a));
       const into = newResults({ ...call, problem } as OpCall, stash.take);
       const buffers = [...new Set([...sent, ...Object.values(into)].flatMap((a) => (a ? [a.buffer] : [])))];
-      return worker.run(call.kind, problem, sent, call.backend, Comlink.transfer(into, buffers));
+      const reply = worker.run(call.kind, problem, sent, call.backend, Comlink.transfer(into, buffers));
+      onPosted?.();
+      return reply;
     };
+  /** Writes one value per 4 KiB page of fresh arrays: their pages fault now, not when results are copied in. */
+  const prefaulted = (arrays: ResultArrays): ResultArrays => {
+    for (const a of Object.values(arrays)) for (let i = 0; i < a.length; i += 1024) a[i] = 0;
+    return arrays;
+  };
   const copyOf = (a: Float32Array) => {
     const copy = stash.take(a.length);
     copy.set(a);
@@ -352,15 +365,36 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs
       // as one piece may move them.
       const moveCallerBuffers = transfer === true && pieces.length === 1;
+      // A fresh buffer's every page faults on its first write (~2.5 us per 4 KiB here): written
+      // after the workers finish, that was most of a call's serial part. A call run whole answers
+      // in the arrays its piece comes back in (from the stash), and faults their replacements
+      // while its worker computes. A split call faults its answer when its first piece arrives,
+      // on the core that piece's worker has left (a default pool has a worker on every core),
+      // and copies each piece in as it arrives.
+      const whole = pieces.length === 1;
+      let answer: ResultArrays | undefined;
+      const answerArrays = () => (answer ??= prefaulted(newResults(call)));
+      const restock = () => {
+        if (!Object.values(resultSpecs(call)).some((s) => product(s.shape) * 4 >= RESTOCK_BYTES)) return;
+        try {
+          stash.give(Object.values(prefaulted(newResults(call))).map((a) => a.buffer));
+        } catch {
+          // Out of memory: the next call allocates its own.
+        }
+      };
       const done = await Promise.all(
-        pieces.map((piece) => runPieceRetrying(call.op, postPiece(call, piece, moveCallerBuffers), { signal, transfer: moveCallerBuffers }, aborted)),
+        pieces.map((piece) =>
+          runPieceRetrying(call.op, postPiece(call, piece, moveCallerBuffers, whole ? restock : undefined), { signal, transfer: moveCallerBuffers }, aborted).then((d) => {
+            if (!whole) placeResults(call, piece, d.results, answerArrays());
+            return d;
+          }),
+        ),
       );
-      const results = done.map((d) => d.results);
-      const joined = joinPieces(call, pieces, results);
+      const joined = whole ? done[0].results : answerArrays();
+      if (!whole) sumResults(call, done.map((d) => d.results), joined);
       // Every buffer that came back and is not part of the answer serves later calls.
-      const answer = new Set(Object.values(joined).map((a) => a.buffer));
-      const back = done.flatMap((d) => [...d.spent, ...Object.values(d.results)].flatMap((a) => (a && !answer.has(a.buffer) ? [a.buffer] : [])));
-      stash.give(back);
+      const kept = new Set(Object.values(joined).map((a) => a.buffer));
+      stash.give(done.flatMap((d) => [...d.spent, ...Object.values(d.results)].flatMap((a) => (a && !kept.has(a.buffer) ? [a.buffer] : []))));
       return finishCall(call, joined);
     });
   }

@@ -203,34 +203,31 @@ function placePiece<T extends Float32Array | Int32Array>(
 ): void {
   const [channels, allRows] = [shape[1], shape[2] ?? 1];
   const rowSize = product(shape.slice(3));
-  const block = span(rows) * rowSize;
+  // With every row, a sample's channels are one contiguous block.
+  const [block, blocks] = span(rows) === allRows ? [span(chans) * allRows * rowSize, 1] : [span(rows) * rowSize, span(chans)];
   let src = 0;
   for (let n = batch[0]; n < batch[1]; n++) {
-    for (let c = chans[0]; c < chans[1]; c++, src += block) {
+    for (let c = chans[0]; c < chans[0] + blocks; c++, src += block) {
       output.set(pieceOutput.subarray(src, src + block), ((n * channels + c) * allRows + rows[0]) * rowSize);
     }
   }
 }
 
-/** Joins the pieces' results: activations tile the full arrays, parameter gradients add up. */
-export function joinPieces(call: OpCall, pieces: Piece[], results: ResultArrays[]): ResultArrays {
-  if (pieces.length === 1) return results[0];
-  const joined: ResultArrays = {};
+/** Copies a piece's share of the tiled results (activations) into the call's result arrays `into`. */
+export function placeResults(call: OpCall, piece: Piece, result: ResultArrays, into: ResultArrays): void {
   for (const [name, spec] of Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][]) {
-    const length = product(spec.shape);
-    if (spec.sum) {
-      // Summed in float64, rounded once.
-      const sum = new Float64Array(length);
-      for (const r of results) r[name]!.forEach((v, k) => (sum[k] += v));
-      (joined as Record<string, Float32Array | Int32Array>)[name] = Float32Array.from(sum);
-      continue;
-    }
-    const out = name === 'indices' ? new Int32Array(length) : new Float32Array(length);
-    pieces.forEach((piece, i) => {
-      const chans = spec.channels === 'in' ? piece.inChannels : spec.channels === 'out' ? piece.outChannels : ([0, spec.shape[1]] as [number, number]);
-      placePiece(spec.shape, piece.batch, chans, piece.rows ?? [0, spec.shape[2] ?? 1], out, results[i][name]!);
-    });
-    (joined as Record<string, Float32Array | Int32Array>)[name] = out;
+    if (spec.sum) continue;
+    const chans = spec.channels === 'in' ? piece.inChannels : spec.channels === 'out' ? piece.outChannels : ([0, spec.shape[1]] as [number, number]);
+    placePiece(spec.shape, piece.batch, chans, piece.rows ?? [0, spec.shape[2] ?? 1], into[name]!, result[name]!);
   }
-  return joined;
+}
+
+/** Adds the pieces' parameter gradients into `into`: in float64, rounded once. */
+export function sumResults(call: OpCall, results: ResultArrays[], into: ResultArrays): void {
+  for (const [name, spec] of Object.entries(resultSpecs(call)) as [ResultName, ResultSpec][]) {
+    if (!spec.sum) continue;
+    const sum = new Float64Array(product(spec.shape));
+    for (const r of results) r[name]!.forEach((v, k) => (sum[k] += v));
+    into[name]!.set(sum);
+  }
 }
