@@ -49,11 +49,15 @@ export class WorkerHandle {
   static async spawn(url: URL): Promise<WorkerHandle> {
     let handle: WorkerHandle;
     const died = (why: string) => {
-      if (!handle.stopped) {
+      if (handle.stopped) return;
+      handle.stopped = true;
+      // Node delivers the replies a worker sent before it exited in the same task as the exit
+      // event, before their promises settle: blaming the oldest unsettled piece now could name one
+      // that was answered. A task later, only the pieces it never answered are left.
+      setTimeout(() => {
         handle.crashedOn = handle.sent[0];
         handle.fail(new ConvkitError('WORKER_FAILED', `worker failed: ${why}`));
-      }
-      handle.stopped = true;
+      }, 0);
     };
     if (isNode) {
       const { Worker } = await importNode<{ Worker: new (url: URL) => NodeWorker }>('node:worker_threads');
