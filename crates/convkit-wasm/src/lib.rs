@@ -40,9 +40,7 @@ pub fn relaxed_simd_enabled() -> bool {
 #[wasm_bindgen]
 pub struct ConvKernel {
     operator: ConvOperator,
-    geometry: ConvGeometry,
-    input: Vec<f32>,
-    output: Vec<f32>,
+    buffers: KernelBuffers,
 }
 
 #[wasm_bindgen]
@@ -71,35 +69,65 @@ impl ConvKernel {
         let geometry = ConvGeometry::new(&sizes(input_shape), &sizes(weight_shape), bias_len, &params).map_err(to_js)?;
         check_lengths(&[("weight", weight.len(), geometry.weight_len())])?;
         let plan = plan_conv(&geometry, algorithm).map_err(to_js)?;
-        Ok(ConvKernel { operator: ConvOperator::new(&geometry, plan, weight), geometry, input: Vec::new(), output: Vec::new() })
+        let buffers = KernelBuffers::new(geometry.in_channels * geometry.in_plane(), geometry.out_channels, geometry.out_plane());
+        Ok(ConvKernel { operator: ConvOperator::new(&geometry, plan, weight), buffers })
     }
 
     /// Sizes the input buffer for `batch` images and returns its address in wasm memory, where the
     /// caller writes the input before `run` (and before anything else allocates).
     #[wasm_bindgen(js_name = inputBuffer)]
     pub fn input_buffer(&mut self, batch: u32) -> *mut f32 {
-        let g = &self.geometry;
-        self.input.resize(batch as usize * g.in_channels * g.in_plane(), 0.0);
-        self.input.as_mut_ptr()
+        self.buffers.input(batch)
     }
 
     /// Convolves the images written at `inputBuffer`; returns the address of the flat output, valid
     /// until the kernel's next call.
     pub fn run(&mut self, bias: Option<Vec<f32>>) -> Result<*const f32, JsError> {
-        let g = &self.geometry;
-        if bias.as_ref().is_some_and(|b| b.len() != g.out_channels) {
-            return Err(to_js(ConvError::shape(format!("bias must have {} elements", g.out_channels))));
-        }
-        let batch = self.input.len() / (g.in_channels * g.in_plane()).max(1);
-        self.output.resize(batch * g.out_channels * g.out_plane(), 0.0);
-        self.operator.run(&self.input, bias.as_deref(), &mut self.output);
-        Ok(self.output.as_ptr())
+        let operator = &mut self.operator;
+        self.buffers.run(bias, |input, bias, output| operator.run(input, bias, output))
     }
 
     /// Bytes this kernel keeps in wasm memory between runs.
     #[wasm_bindgen(js_name = retainedBytes)]
     pub fn retained_bytes(&self) -> usize {
-        self.operator.retained_bytes() + (self.input.capacity() + self.output.capacity()) * std::mem::size_of::<f32>()
+        self.operator.retained_bytes() + self.buffers.bytes()
+    }
+}
+
+/// A prepared kernel's own input and output buffers in wasm memory, sized per call by the batch.
+struct KernelBuffers {
+    in_image: usize,
+    out_channels: usize,
+    out_plane: usize,
+    input: Vec<f32>,
+    output: Vec<f32>,
+}
+
+impl KernelBuffers {
+    fn new(in_image: usize, out_channels: usize, out_plane: usize) -> Self {
+        KernelBuffers { in_image, out_channels, out_plane, input: Vec::new(), output: Vec::new() }
+    }
+
+    /// Sizes the input for `batch` images; returns its address.
+    fn input(&mut self, batch: u32) -> *mut f32 {
+        self.input.resize(batch as usize * self.in_image, 0.0);
+        self.input.as_mut_ptr()
+    }
+
+    /// Checks the bias, sizes the output for the input's batch and runs `compute`, which writes
+    /// every output element; returns the output's address.
+    fn run(&mut self, bias: Option<Vec<f32>>, compute: impl FnOnce(&[f32], Option<&[f32]>, &mut [f32])) -> Result<*const f32, JsError> {
+        if bias.as_ref().is_some_and(|b| b.len() != self.out_channels) {
+            return Err(to_js(ConvError::shape(format!("bias must have {} elements", self.out_channels))));
+        }
+        let batch = self.input.len() / self.in_image.max(1);
+        self.output.resize(batch * self.out_channels * self.out_plane, 0.0);
+        compute(&self.input, bias.as_deref(), &mut self.output);
+        Ok(self.output.as_ptr())
+    }
+
+    fn bytes(&self) -> usize {
+        (self.input.capacity() + self.output.capacity()) * std::mem::size_of::<f32>()
     }
 }
 
@@ -214,9 +242,7 @@ pub fn conv_backward_js(
 #[wasm_bindgen]
 pub struct TransposeKernel {
     operator: TransposeOperator,
-    geometry: TransposeGeometry,
-    input: Vec<f32>,
-    output: Vec<f32>,
+    buffers: KernelBuffers,
 }
 
 #[wasm_bindgen]
@@ -241,35 +267,29 @@ impl TransposeKernel {
         let bias_len = has_bias.then(|| weight_shape.get(1).map_or(0, |c| c.wrapping_mul(groups as usize)));
         let geometry = TransposeGeometry::new(&sizes(input_shape), &weight_shape, bias_len, &params).map_err(to_js)?;
         check_lengths(&[("weight", weight.len(), geometry.weight_len())])?;
-        Ok(TransposeKernel { operator: TransposeOperator::new(&geometry, weight), geometry, input: Vec::new(), output: Vec::new() })
+        let g = &geometry;
+        let buffers = KernelBuffers::new(g.in_channels * g.in_size.iter().product::<usize>(), g.out_channels, g.out_size.iter().product());
+        Ok(TransposeKernel { operator: TransposeOperator::new(&geometry, weight), buffers })
     }
 
     /// Sizes the input buffer for `batch` images and returns its address in wasm memory, where the
     /// caller writes the input before `run` (and before anything else allocates).
     #[wasm_bindgen(js_name = inputBuffer)]
     pub fn input_buffer(&mut self, batch: u32) -> *mut f32 {
-        let g = &self.geometry;
-        self.input.resize(batch as usize * g.in_channels * g.in_size.iter().product::<usize>(), 0.0);
-        self.input.as_mut_ptr()
+        self.buffers.input(batch)
     }
 
     /// Transposed-convolves the images written at `inputBuffer`; returns the address of the flat
     /// output, valid until the kernel's next call.
     pub fn run(&mut self, bias: Option<Vec<f32>>) -> Result<*const f32, JsError> {
-        let g = &self.geometry;
-        if bias.as_ref().is_some_and(|b| b.len() != g.out_channels) {
-            return Err(to_js(ConvError::shape(format!("bias must have {} elements", g.out_channels))));
-        }
-        let batch = self.input.len() / (g.in_channels * g.in_size.iter().product::<usize>()).max(1);
-        self.output.resize(batch * g.out_channels * g.out_size.iter().product::<usize>(), 0.0);
-        self.operator.run(&self.input, bias.as_deref(), &mut self.output);
-        Ok(self.output.as_ptr())
+        let operator = &mut self.operator;
+        self.buffers.run(bias, |input, bias, output| operator.run(input, bias, output))
     }
 
     /// Bytes this kernel keeps in wasm memory between runs.
     #[wasm_bindgen(js_name = retainedBytes)]
     pub fn retained_bytes(&self) -> usize {
-        self.operator.retained_bytes() + (self.input.capacity() + self.output.capacity()) * std::mem::size_of::<f32>()
+        self.operator.retained_bytes() + self.buffers.bytes()
     }
 }
 
