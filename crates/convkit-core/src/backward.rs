@@ -166,6 +166,7 @@ pub fn bias_grad(grad_output: &[f32], channels: usize, plane: usize) -> Vec<f32>
 mod tests {
     use super::*;
     use crate::conv::conv_forward;
+    use crate::test_data::MODES;
 
     fn data(n: usize, seed: usize) -> Vec<f32> {
         (0..n).map(|i| (((i + seed) * 7919 % 17) as f32) - 8.0).collect()
@@ -178,7 +179,6 @@ mod tests {
     /// identities hold exactly: <conv(x, w), dy> = <x, dx> = <w, dw>.
     #[test]
     fn conv_gradients_satisfy_the_adjoint_identities() {
-        let modes = [PaddingMode::Zeros, PaddingMode::Reflect, PaddingMode::Symmetric, PaddingMode::Replicate, PaddingMode::Circular];
         let cases: &[(&[usize], &[usize], &[usize], &[usize], &[usize], &[usize], usize, bool)] = &[
             // input, weight, stride, dilation, pad before, pad after, groups, flip
             (&[2, 4, 7, 6], &[6, 2, 3, 2], &[2, 1], &[1, 2], &[1, 2], &[2, 0], 2, false),
@@ -187,7 +187,7 @@ mod tests {
             (&[2, 3, 5, 5], &[3, 1, 3, 3], &[1, 1], &[1, 1], &[1, 1], &[1, 1], 3, true),
         ];
         for &(xs, ws, stride, dilation, before, after, groups, flip) in cases {
-            for mode in modes {
+            for mode in MODES {
                 let params = ConvParams {
                     stride: stride.to_vec(),
                     dilation: dilation.to_vec(),

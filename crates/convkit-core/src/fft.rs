@@ -343,17 +343,7 @@ impl RealFft2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Deterministic values in [-1, 1) (a small LCG, so the test needs no crate).
-    fn noise(len: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (0..len)
-            .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::test_data::uniform;
 
     fn naive_dft(re: &[f64], im: &[f64], sign: f64) -> (Vec<f64>, Vec<f64>) {
         let n = re.len();
@@ -378,7 +368,7 @@ mod tests {
         for log in 0..=12 {
             let n = 1usize << log;
             let fft = Fft::new(n);
-            let input = noise(n * 2 * width, log as u64);
+            let input = uniform(n * 2 * width, log as u64);
             for inverse in [false, true] {
                 let mut data = input.clone();
                 fft.process(&mut data, width, inverse);
@@ -404,7 +394,7 @@ mod tests {
     fn real_2d_fft_is_twice_the_dft_and_inverts() {
         for (rows, cols) in [(2, 4), (4, 4), (8, 16), (32, 8), (16, 64)] {
             let fft = RealFft2::new(rows, cols);
-            let tile = noise(rows * cols, (rows * 31 + cols) as u64);
+            let tile = uniform(rows * cols, (rows * 31 + cols) as u64);
             let mut packed = vec![0.0; fft.packed_len()];
             for r in 0..rows {
                 for c in 0..cols {

@@ -20,6 +20,8 @@ pub mod plan;
 pub mod pool;
 pub mod reference;
 pub mod simd;
+#[cfg(test)]
+mod test_data;
 pub mod transpose;
 pub mod winograd;
 

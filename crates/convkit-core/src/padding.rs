@@ -176,6 +176,7 @@ pub fn unpad_add(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_data::MODES;
 
     fn extend(mode: PaddingMode, n: usize, lo: isize, hi: isize) -> Vec<Option<usize>> {
         (lo..hi).map(|i| mode.source_index(i, n)).collect()
@@ -210,8 +211,7 @@ mod tests {
         // A buffer left longer and full of NaN by an earlier call ends up exactly the fresh result:
         // every padded element is written, zeros included. Widths 9 and 16 take the vector copy
         // with and without a scalar rest.
-        let modes = [PaddingMode::Zeros, PaddingMode::Reflect, PaddingMode::Symmetric, PaddingMode::Replicate, PaddingMode::Circular];
-        for (mode, w) in modes.iter().flat_map(|&m| [(m, 9), (m, 16)]) {
+        for (mode, w) in MODES.iter().flat_map(|&m| [(m, 9), (m, 16)]) {
             let x: Vec<f32> = (0..2 * 3 * w).map(|i| i as f32).collect();
             let (mut fresh, mut reused) = (Vec::new(), vec![f32::NAN; 1000]);
             pad_image(&x, 2, [1, 3, w], [0, 2, 2], [0, 1, 3], mode, &mut fresh);
@@ -228,7 +228,7 @@ mod tests {
         let x: Vec<f32> = (0..2 * 24).map(|i| ((i * 7 % 13) as f32) - 6.0).collect();
         let padded_len = 2 * 5 * 6 * 7;
         let g: Vec<f32> = (0..padded_len).map(|i| ((i * 5 % 11) as f32) - 5.0).collect();
-        for mode in [PaddingMode::Zeros, PaddingMode::Reflect, PaddingMode::Symmetric, PaddingMode::Replicate, PaddingMode::Circular] {
+        for mode in MODES {
             let (before, after) = if mode == PaddingMode::Reflect { ([1, 2, 0], [1, 1, 3]) } else { (before, after) };
             let mut padded = Vec::new();
             pad_image(&x, 2, size, before, after, mode, &mut padded);

@@ -451,17 +451,7 @@ mod tests {
     use crate::padding::PaddingMode;
     use crate::plan::{plan_conv, Algorithm, ConvPlan};
     use crate::reference::conv_reference;
-
-    /// Deterministic uniform values in [-1, 1).
-    fn uniform(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::test_data::{uniform, MODES};
 
     /// Deterministic N(0, 1) values (Box-Muller over `uniform`).
     fn normal(n: usize, seed: u64) -> Vec<f32> {
@@ -554,7 +544,7 @@ mod tests {
         case(&[1, 4, 9, 10], &[8, 2, 3, 3]).groups(2).bias().check();
         case(&[1, 6, 7, 7], &[6, 2, 3, 3]).groups(3).flip().check();
         case(&[1, 3, 10, 9], &[4, 3, 3, 3]).flip().padding(&[1, 2], &[2, 0], Reflect).check();
-        for mode in [Zeros, Reflect, Symmetric, Replicate, Circular] {
+        for mode in MODES {
             case(&[1, 3, 9, 7], &[4, 3, 3, 3]).padding(&[1, 1], &[1, 1], mode).check();
         }
     }
