@@ -1,7 +1,10 @@
 //! Every algorithm against the naive reference over a broad, seeded table of random problems.
 
 use convkit_core::reference::conv_reference;
-use convkit_core::{conv_forward, Algorithm, ConvParams, ErrorCode, PaddingMode};
+use convkit_core::{conv_forward, Algorithm, ConvParams, ErrorCode};
+
+mod common;
+use common::MODES;
 
 /// Small deterministic generator (xorshift) so failures reproduce.
 struct Rng(u64);
@@ -18,15 +21,28 @@ impl Rng {
     fn float(&mut self) -> f32 {
         (self.next() % 2001) as f32 / 1000.0 - 1.0
     }
-}
 
-const MODES: [PaddingMode; 5] = [
-    PaddingMode::Zeros,
-    PaddingMode::Reflect,
-    PaddingMode::Symmetric,
-    PaddingMode::Replicate,
-    PaddingMode::Circular,
-];
+    /// A grouped problem's parameters (padding mode and flip random) and its input `[N, C]` and
+    /// weight `[Cout, C/groups]` shapes, which the caller extends by `dims` spatial axes.
+    fn grouped_problem(&mut self, dims: usize, max_in_per_group: usize, max_out_per_group: usize) -> (ConvParams, Vec<usize>, Vec<usize>) {
+        let groups = self.range(1, 3);
+        let cin = groups * self.range(1, max_in_per_group);
+        let cout = groups * self.range(1, max_out_per_group);
+        let mut params = ConvParams::new(dims);
+        params.groups = groups;
+        params.padding_mode = MODES[self.range(0, 4)];
+        params.flip = self.range(0, 1) == 1;
+        (params, vec![self.range(1, 2), cin], vec![cout, cin / groups])
+    }
+
+    /// Random input and weight for the shapes, and a bias half the time.
+    fn data(&mut self, input_shape: &[usize], weight_shape: &[usize]) -> (Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+        let input = (0..input_shape.iter().product()).map(|_| self.float()).collect();
+        let weight = (0..weight_shape.iter().product()).map(|_| self.float()).collect();
+        let bias = (self.range(0, 1) == 1).then(|| (0..weight_shape[0]).map(|_| self.float()).collect());
+        (input, weight, bias)
+    }
+}
 
 #[test]
 fn every_algorithm_matches_the_reference() {
@@ -34,15 +50,7 @@ fn every_algorithm_matches_the_reference() {
     let mut checked = 0;
     while checked < 400 {
         let dims = rng.range(1, 3);
-        let groups = rng.range(1, 3);
-        let cin = groups * rng.range(1, 3);
-        let cout = groups * rng.range(1, 5);
-        let mut params = ConvParams::new(dims);
-        params.groups = groups;
-        params.padding_mode = MODES[rng.range(0, 4)];
-        params.flip = rng.range(0, 1) == 1;
-        let mut input_shape = vec![rng.range(1, 2), cin];
-        let mut weight_shape = vec![cout, cin / groups];
+        let (mut params, mut input_shape, mut weight_shape) = rng.grouped_problem(dims, 3, 5);
         for a in 0..dims {
             let size = if dims == 3 { rng.range(2, 7) } else { rng.range(3, 13) };
             input_shape.push(size);
@@ -52,9 +60,7 @@ fn every_algorithm_matches_the_reference() {
             params.pad_before[a] = rng.range(0, 2);
             params.pad_after[a] = rng.range(0, 2);
         }
-        let input: Vec<f32> = (0..input_shape.iter().product()).map(|_| rng.float()).collect();
-        let weight: Vec<f32> = (0..weight_shape.iter().product()).map(|_| rng.float()).collect();
-        let bias: Option<Vec<f32>> = (rng.range(0, 1) == 1).then(|| (0..cout).map(|_| rng.float()).collect());
+        let (input, weight, bias) = rng.data(&input_shape, &weight_shape);
         // Invalid combinations (kernel too large, reflect pad too wide) are covered elsewhere.
         let Ok((direct, shape)) = conv_forward(&input, &input_shape, &weight, &weight_shape, bias.as_deref(), &params, Algorithm::Direct) else {
             continue;
@@ -90,15 +96,7 @@ fn winograd_matches_the_reference() {
     let mut checked = 0;
     while checked < 300 {
         let dims = rng.range(1, 2);
-        let groups = rng.range(1, 3);
-        let cin = groups * rng.range(1, 12);
-        let cout = groups * rng.range(1, 12);
-        let mut params = ConvParams::new(dims);
-        params.groups = groups;
-        params.padding_mode = MODES[rng.range(0, 4)];
-        params.flip = rng.range(0, 1) == 1;
-        let mut input_shape = vec![rng.range(1, 2), cin];
-        let mut weight_shape = vec![cout, cin / groups];
+        let (mut params, mut input_shape, mut weight_shape) = rng.grouped_problem(dims, 12, 12);
         for a in 0..dims {
             input_shape.push(rng.range(3, 23));
             weight_shape.push(3);
@@ -106,9 +104,7 @@ fn winograd_matches_the_reference() {
             params.pad_before[a] = rng.range(0, 3);
             params.pad_after[a] = rng.range(0, 3);
         }
-        let input: Vec<f32> = (0..input_shape.iter().product()).map(|_| rng.float()).collect();
-        let weight: Vec<f32> = (0..weight_shape.iter().product()).map(|_| rng.float()).collect();
-        let bias: Option<Vec<f32>> = (rng.range(0, 1) == 1).then(|| (0..cout).map(|_| rng.float()).collect());
+        let (input, weight, bias) = rng.data(&input_shape, &weight_shape);
         let (got, _) = match conv_forward(&input, &input_shape, &weight, &weight_shape, bias.as_deref(), &params, Algorithm::Winograd) {
             Ok(result) => result,
             // Invalid combinations (kernel too large, reflect pad too wide); never UNSUPPORTED.

@@ -6,13 +6,8 @@
 use convkit_core::reference::conv_reference;
 use convkit_core::{conv_forward, plan_conv, Algorithm, ConvGeometry, ConvParams, ConvPlan, PaddingMode};
 
-const MODES: [PaddingMode; 5] = [
-    PaddingMode::Zeros,
-    PaddingMode::Reflect,
-    PaddingMode::Symmetric,
-    PaddingMode::Replicate,
-    PaddingMode::Circular,
-];
+mod common;
+use common::MODES;
 
 /// One case: input shape, weight shape, groups, stride, dilation, padding (same on both sides).
 struct Case {

@@ -10,7 +10,8 @@ use convkit_core::transpose::{conv_transpose_forward, TransposeGeometry, Transpo
 use convkit_core::{conv_forward, Algorithm, ConvGeometry, ConvParams, PaddingMode};
 use proptest::prelude::*;
 
-const MODES: [PaddingMode; 5] = [PaddingMode::Zeros, PaddingMode::Reflect, PaddingMode::Symmetric, PaddingMode::Replicate, PaddingMode::Circular];
+mod common;
+use common::MODES;
 
 fn ints(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed | 1;
