@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ConvProblem } from '../ts/api/problem.js';
 import type { Tensor } from '../ts/index.js';
 
 export type Convkit = typeof import('../ts/index.js');
@@ -15,6 +16,25 @@ export async function loadConvkit(kind: Kind): Promise<Convkit> {
   await ck.init({ wasmBase: DIST, simd: kind === 'wasm-simd', wasm: kind !== 'js' });
   if (ck.backendInfo().backend !== kind) throw new Error(`asked for ${kind}, got ${ck.backendInfo().backend}`);
   return ck;
+}
+
+/** A 2-D convolution problem with stride 1 and padding 1 on every side, so the output keeps the
+ * input's size for 3x3 kernels (what planner and splitter tests need, not a full validation). */
+export function conv2dProblem(inputShape: number[], weightShape: number[], groups = 1, algorithm: ConvProblem['algorithm'] = 'auto'): ConvProblem {
+  return {
+    inputShape,
+    weightShape,
+    outputShape: [inputShape[0], weightShape[0], ...inputShape.slice(2)],
+    stride: [1, 1],
+    dilation: [1, 1],
+    padBefore: [1, 1],
+    padAfter: [1, 1],
+    paddingMode: 'zeros',
+    groups,
+    flip: false,
+    algorithm,
+    hasBias: false,
+  };
 }
 
 interface Encoded {

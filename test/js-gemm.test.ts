@@ -5,7 +5,7 @@ import type { ConvProblem, ConvTransposeProblem } from '../ts/api/problem.js';
 import { convMethod } from '../ts/backends/js/conv.js';
 import { convTransposeMethod } from '../ts/backends/js/conv-transpose.js';
 import { gemm, packA } from '../ts/backends/js/gemm.js';
-import { randomData } from './helpers.js';
+import { conv2dProblem, randomData } from './helpers.js';
 
 /** C[m, n] += A[m, k] B[k, n] with A read transposed (A[i, kk] = aT[kk * m + i]) and B gathered from
  * `src` in column-major order (B[kk, j] = src[j * k + kk]), so both packers' index paths count. */
@@ -45,20 +45,8 @@ it('matches a naive loop across K and N blocks', () => {
 });
 
 it('plans GEMM for wide groups and a direct loop for depthwise and single-channel filters', () => {
-  const problem = (weightShape: number[], groups: number, algorithm: ConvProblem['algorithm'] = 'auto'): ConvProblem => ({
-    inputShape: [1, weightShape[1] * groups, 8, 8],
-    weightShape,
-    outputShape: [1, weightShape[0], 8, 8],
-    stride: [1, 1],
-    dilation: [1, 1],
-    padBefore: [1, 1],
-    padAfter: [1, 1],
-    paddingMode: 'zeros',
-    groups,
-    flip: false,
-    algorithm,
-    hasBias: false,
-  });
+  const problem = (weightShape: number[], groups: number, algorithm?: ConvProblem['algorithm']) =>
+    conv2dProblem([1, weightShape[1] * groups, 8, 8], weightShape, groups, algorithm);
   expect(convMethod(problem([64, 64, 3, 3], 1))).toBe('gemm');
   expect(convMethod(problem([144, 1, 3, 3], 144))).toBe('direct');
   expect(convMethod(problem([1, 1, 15, 15], 1))).toBe('direct');

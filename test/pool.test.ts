@@ -4,24 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { BufferStash } from '../ts/pool/buffer-stash.js';
 import { splitCall } from '../ts/pool/split.js';
 import type { OpCall } from '../ts/api/call.js';
-import { DIST, loadConvkit, suitePool, tensor } from './helpers.js';
+import { conv2dProblem, DIST, loadConvkit, suitePool, tensor } from './helpers.js';
 
 function problem(inputShape: number[], weightShape: number[], groups = 1): OpCall {
-  const p = {
-    inputShape,
-    weightShape,
-    outputShape: [inputShape[0], weightShape[0], ...inputShape.slice(2)],
-    stride: [1, 1],
-    dilation: [1, 1],
-    padBefore: [1, 1],
-    padAfter: [1, 1],
-    paddingMode: 'zeros',
-    groups,
-    flip: false,
-    algorithm: 'auto' as const,
-    hasBias: false,
-  };
-  return { op: 'conv2d', kind: 'conv', problem: p, arrays: [], activation: {} as never, backend: undefined, returnIndices: false };
+  return { op: 'conv2d', kind: 'conv', problem: conv2dProblem(inputShape, weightShape, groups), arrays: [], activation: {} as never, backend: undefined, returnIndices: false };
 }
 
 describe('splitCall', () => {

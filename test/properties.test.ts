@@ -88,7 +88,8 @@ const spatial = fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 3, maxLeng
 const kernelSizes = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 3, maxLength: 3 });
 const seed = fc.integer({ min: 1, max: 2 ** 30 });
 
-const convConfig = fc.record({
+/** The sizes of a grouped convolution, forward or transposed. */
+const groupedConvSizes = {
   dims: fc.integer({ min: 1, max: 3 }),
   batch: fc.integer({ min: 0, max: 2 }),
   groups: fc.integer({ min: 1, max: 3 }),
@@ -98,6 +99,10 @@ const convConfig = fc.record({
   kernel: kernelSizes,
   stride: fc.integer({ min: 1, max: 3 }),
   dilation: fc.integer({ min: 1, max: 3 }),
+};
+
+const convConfig = fc.record({
+  ...groupedConvSizes,
   padding: fc.oneof(fc.constantFrom('valid', 'same', 'full', 'causal'), fc.integer({ min: 0, max: 3 })),
   paddingMode: fc.constantFrom(...MODES),
   bias: fc.boolean(),
@@ -162,15 +167,8 @@ describe('every backend agrees on random configurations', () => {
 
   it('transposed convolutions and their gradients', () => {
     const config = fc.record({
-      dims: fc.integer({ min: 1, max: 3 }),
-      batch: fc.integer({ min: 0, max: 2 }),
+      ...groupedConvSizes,
       groups: fc.integer({ min: 1, max: 2 }),
-      inPerGroup: fc.integer({ min: 1, max: 3 }),
-      outPerGroup: fc.integer({ min: 1, max: 3 }),
-      size: spatial,
-      kernel: kernelSizes,
-      stride: fc.integer({ min: 1, max: 3 }),
-      dilation: fc.integer({ min: 1, max: 3 }),
       padding: fc.integer({ min: 0, max: 3 }),
       outputPadding: fc.integer({ min: 0, max: 2 }),
       bias: fc.boolean(),
