@@ -104,11 +104,24 @@ export function resolvePadding(
   );
 }
 
-/** Checks `groups` against the input channels and a weight's (output channels, channels per group). */
-export function checkGroups(op: string, groupsOption: unknown, channels: number, outChannels: number, inPerGroup: number): number {
+/** The weight of `op`: a tensor of `rank` dimensions, none of them empty. */
+export function readWeight(op: string, w: unknown, rank: number): Tensor {
+  const weight = checkTensor(op, 'weight', w, [rank]);
+  if (weight.shape.includes(0)) throw invalid(`${op}: weight has an empty dimension (shape [${weight.shape.join(', ')}])`);
+  return weight;
+}
+
+/** `groups` (default 1): a positive integer that divides the input channels. */
+export function readGroups(op: string, groupsOption: unknown, channels: number): number {
   const groups = groupsOption === undefined ? 1 : groupsOption;
   if (!isPositiveInt(groups)) throw invalid(`${op}: groups must be a positive integer, got ${fmt(groupsOption)}`);
   if (channels % groups !== 0) throw invalid(`${op}: groups=${groups} must divide the input channels (${channels})`);
+  return groups;
+}
+
+/** Checks `groups` against the input channels and a weight's (output channels, channels per group). */
+export function checkGroups(op: string, groupsOption: unknown, channels: number, outChannels: number, inPerGroup: number): number {
+  const groups = readGroups(op, groupsOption, channels);
   if (outChannels % groups !== 0) {
     throw invalid(`${op}: groups=${groups} must divide the weight's output channels (${outChannels})`);
   }
@@ -123,10 +136,7 @@ export function normalizeConv(op: string, dims: number, x: unknown, w: unknown, 
   const o = optionsObject(op, opts, CONV_OPTION_KEYS);
   const layout = oneOf<Layout>(op, 'layout', o.layout, ['channels-first', 'channels-last'], 'channels-first');
   const act = readActivation(op, 'x', x, dims, layout);
-  const weight = checkTensor(op, 'weight', w, [dims + 2]);
-  if (weight.shape.includes(0)) {
-    throw invalid(`${op}: weight has an empty dimension (shape [${weight.shape.join(', ')}])`);
-  }
+  const weight = readWeight(op, w, dims + 2);
   const [outChannels, inPerGroup, ...kernel] = weight.shape;
   const groups = checkGroups(op, o.groups, act.channels, outChannels, inPerGroup);
   const bias = readBias(op, 'bias', o.bias, outChannels, `weight has ${outChannels} output channels`);

@@ -1,7 +1,7 @@
 /** Option normalization and validation for deformConv2d (torchvision deform_conv2d semantics). */
 
 import type { OpCall } from './call.js';
-import { checkGroups } from './conv-options.js';
+import { checkGroups, readWeight } from './conv-options.js';
 import { invalid, mismatch } from './errors.js';
 import { isNonNegativeInt, optionsObject, perAxis, readActivation, readBackend, readBias, type BackendName } from './options.js';
 import { convOutputLength } from './problem.js';
@@ -26,8 +26,7 @@ export function normalizeDeformConv(op: string, x: unknown, offset: unknown, w: 
   const t = checkTensor(op, 'x', x, [4]);
   const act = readActivation(op, 'x', t, 2, 'channels-first');
   const off = checkTensor(op, 'offset', offset, [4]);
-  const weight = checkTensor(op, 'weight', w, [4]);
-  if (weight.shape.includes(0)) throw invalid(`${op}: weight has an empty dimension (shape [${weight.shape.join(', ')}])`);
+  const weight = readWeight(op, w, 4);
   const [outChannels, inPerGroup, kh, kw] = weight.shape;
   const groups = checkGroups(op, o.groups, act.channels, outChannels, inPerGroup);
   const bias = readBias(op, 'bias', o.bias, outChannels, `weight has ${outChannels} output channels`);

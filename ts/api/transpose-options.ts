@@ -1,11 +1,10 @@
 /** Option normalization and validation for convTranspose1d/2d/3d. */
 
 import type { OpCall } from './call.js';
+import { readGroups, readWeight } from './conv-options.js';
 import { invalid, mismatch } from './errors.js';
 import {
-  fmt,
   isNonNegativeInt,
-  isPositiveInt,
   oneOf,
   optionsObject,
   perAxis,
@@ -16,7 +15,7 @@ import {
   type Layout,
 } from './options.js';
 import { transposeOutputLength } from './problem.js';
-import { checkTensor, type Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
 
 export interface ConvTransposeOptions {
   stride?: number | number[];
@@ -35,12 +34,9 @@ export function normalizeConvTranspose(op: string, dims: number, x: unknown, w: 
   const o = optionsObject(op, opts, KEYS);
   const layout = oneOf<Layout>(op, 'layout', o.layout, ['channels-first', 'channels-last'], 'channels-first');
   const act = readActivation(op, 'x', x, dims, layout);
-  const weight = checkTensor(op, 'weight', w, [dims + 2]);
-  if (weight.shape.includes(0)) throw invalid(`${op}: weight has an empty dimension (shape [${weight.shape.join(', ')}])`);
+  const weight = readWeight(op, w, dims + 2);
   const [inChannels, outPerGroup, ...kernel] = weight.shape;
-  const groups = o.groups === undefined ? 1 : o.groups;
-  if (!isPositiveInt(groups)) throw invalid(`${op}: groups must be a positive integer, got ${fmt(o.groups)}`);
-  if (act.channels % groups !== 0) throw invalid(`${op}: groups=${groups} must divide the input channels (${act.channels})`);
+  const groups = readGroups(op, o.groups, act.channels);
   if (inChannels !== act.channels) {
     throw mismatch(`${op}: weight has ${inChannels} input channels (its first dimension) but input has ${act.channels} channels`);
   }
