@@ -8,7 +8,7 @@ import { backwardCall, checkGradOutput, type ConvGradients, type SeparableConvGr
 import type { CallResult, OpCall } from './call.js';
 import { CONV_OPTION_KEYS, normalizeConv, type ConvOptions } from './conv-options.js';
 import { invalid, mismatch } from './errors.js';
-import { callerShape, oneOf, optionsObject, readActivation, readBias, type BackendName, type Layout } from './options.js';
+import { callerShape, optionsObject, readActivation, readBias, readLayout, type BackendName, type Layout } from './options.js';
 import type { PaddingMode } from './problem.js';
 import { checkTensor, shapeOnly, type Tensor } from './tensor.js';
 
@@ -34,7 +34,7 @@ export interface SepFilterOptions {
 /** Input channels of `x` (validated as a 2D activation), read from its shape alone: the call
  * built from it reads (and, for channels-last, transposes) the data once. */
 function channelsOf(op: string, x: unknown, layout: unknown): number {
-  const l = oneOf<Layout>(op, 'layout', layout, ['channels-first', 'channels-last'], 'channels-first');
+  const l = readLayout(op, layout);
   const t = checkTensor(op, 'x', x, [3, 4]);
   return readActivation(op, 'x', shapeOnly(t.shape), 2, l).channels;
 }

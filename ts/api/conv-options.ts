@@ -13,6 +13,7 @@ import {
   readActivation,
   readBackend,
   readBias,
+  readLayout,
   type BackendName,
   type Layout,
 } from './options.js';
@@ -134,7 +135,7 @@ export function checkGroups(op: string, groupsOption: unknown, channels: number,
 /** Validates and normalizes `op(x, w, opts)` for a convolution with `dims` spatial axes. */
 export function normalizeConv(op: string, dims: number, x: unknown, w: unknown, opts: unknown): OpCall & { kind: 'conv' } {
   const o = optionsObject(op, opts, CONV_OPTION_KEYS);
-  const layout = oneOf<Layout>(op, 'layout', o.layout, ['channels-first', 'channels-last'], 'channels-first');
+  const layout = readLayout(op, o.layout);
   const act = readActivation(op, 'x', x, dims, layout);
   const weight = readWeight(op, w, dims + 2);
   const [outChannels, inPerGroup, ...kernel] = weight.shape;

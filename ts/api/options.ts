@@ -56,6 +56,11 @@ export function oneOf<T extends string>(op: string, name: string, value: unknown
   return value as T;
 }
 
+/** The `layout` option (channels-first unless given). */
+export function readLayout(op: string, value: unknown): Layout {
+  return oneOf<Layout>(op, 'layout', value, ['channels-first', 'channels-last'], 'channels-first');
+}
+
 export function optionalBoolean(op: string, name: string, value: unknown): boolean {
   if (value !== undefined && typeof value !== 'boolean') throw invalid(`${op}: ${name} must be a boolean, got ${fmt(value)}`);
   return value === true;

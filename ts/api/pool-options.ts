@@ -6,12 +6,12 @@ import {
   fmt,
   isNonNegativeInt,
   isPositiveInt,
-  oneOf,
   optionalBoolean,
   optionsObject,
   perAxis,
   readActivation,
   readBackend,
+  readLayout,
   type BackendName,
   type Layout,
 } from './options.js';
@@ -52,7 +52,7 @@ const KEYS: Record<PoolKind, Set<string>> = {
 
 export function normalizePool(op: string, kind: PoolKind, dims: number, x: unknown, opts: unknown): OpCall & { kind: 'pool' } {
   const o = optionsObject(op, opts, KEYS[kind]);
-  const layout = oneOf<Layout>(op, 'layout', o.layout, ['channels-first', 'channels-last'], 'channels-first');
+  const layout = readLayout(op, o.layout);
   const act = readActivation(op, 'x', x, dims, layout);
   if (o.kernelSize === undefined) throw invalid(`${op}: kernelSize is required`);
   const kernel = perAxis(op, 'kernelSize', o.kernelSize, dims, 1);
@@ -103,7 +103,7 @@ export function normalizePool(op: string, kind: PoolKind, dims: number, x: unkno
 export function normalizeGlobalPool(op: string, kind: PoolKind, x: unknown, opts: unknown): OpCall & { kind: 'pool' } {
   const o = optionsObject(op, opts, new Set(['layout', 'backend']));
   const t = checkTensor(op, 'x', x, [3, 4, 5]);
-  const layout = oneOf<Layout>(op, 'layout', o.layout, ['channels-first', 'channels-last'], 'channels-first');
+  const layout = readLayout(op, o.layout);
   const spatial = layout === 'channels-last' ? t.shape.slice(1, -1) : t.shape.slice(2);
   if (spatial.includes(0)) throw invalid(`${op}: x has an empty dimension (shape [${t.shape.join(', ')}]); only the batch may be 0`);
   return normalizePool(op, kind, spatial.length, { data: t.data, shape: t.shape }, { kernelSize: spatial, ...o });

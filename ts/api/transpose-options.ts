@@ -5,12 +5,12 @@ import { readGroups, readWeight } from './conv-options.js';
 import { invalid, mismatch } from './errors.js';
 import {
   isNonNegativeInt,
-  oneOf,
   optionsObject,
   perAxis,
   readActivation,
   readBackend,
   readBias,
+  readLayout,
   type BackendName,
   type Layout,
 } from './options.js';
@@ -32,7 +32,7 @@ const KEYS = new Set(['stride', 'padding', 'outputPadding', 'dilation', 'groups'
 
 export function normalizeConvTranspose(op: string, dims: number, x: unknown, w: unknown, opts: unknown): OpCall & { kind: 'convTranspose' } {
   const o = optionsObject(op, opts, KEYS);
-  const layout = oneOf<Layout>(op, 'layout', o.layout, ['channels-first', 'channels-last'], 'channels-first');
+  const layout = readLayout(op, o.layout);
   const act = readActivation(op, 'x', x, dims, layout);
   const weight = readWeight(op, w, dims + 2);
   const [inChannels, outPerGroup, ...kernel] = weight.shape;
