@@ -10,7 +10,7 @@ use crate::error::ConvError;
 use crate::fft_conv::{fft_conv, FftWeights};
 use crate::geometry::{ConvGeometry, ConvParams};
 use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, MR};
-use crate::padding::pad_image;
+use crate::padding::PaddedImage;
 use crate::plan::{plan_conv, Algorithm, ConvPlan};
 use crate::winograd::{winograd, WinogradScratch, WinogradWeights};
 
@@ -57,7 +57,7 @@ pub struct ConvOperator {
     g: ConvGeometry,
     plan: ConvPlan,
     weights: PreparedWeights,
-    padded: Vec<f32>,
+    padded: PaddedImage,
     scratch: Scratch,
 }
 
@@ -88,7 +88,7 @@ impl ConvOperator {
             ConvPlan::Winograd { tile, .. } => PreparedWeights::Winograd(WinogradWeights::new(g, *tile, &weight)),
             ConvPlan::Fft { tile, .. } => PreparedWeights::Fft(FftWeights::new(g, *tile, &weight)),
         };
-        ConvOperator { g: g.clone(), plan, weights, padded: Vec::new(), scratch: Scratch::default() }
+        ConvOperator { g: g.clone(), plan, weights, padded: PaddedImage::default(), scratch: Scratch::default() }
     }
 
     pub fn plan(&self) -> &ConvPlan {
@@ -116,16 +116,21 @@ impl ConvOperator {
                 depthwise(g, image, w, bias, out, &mut self.padded);
                 continue;
             }
-            pad_image(image, g.in_channels, g.in_size, g.pad_before, g.pad_after, g.padding_mode, &mut self.padded);
+            // Without padding the executors read the input where it is.
+            let padded = if g.pad_before == [0; 3] && g.pad_after == [0; 3] {
+                image
+            } else {
+                self.padded.fill(image, g.in_channels, g.in_size, g.pad_before, g.pad_after, g.padding_mode, 0)
+            };
             match (&self.plan, &self.weights) {
-                (ConvPlan::Direct, PreparedWeights::Plain(w)) => direct(g, &self.padded, w, bias, out),
+                (ConvPlan::Direct, PreparedWeights::Plain(w)) => direct(g, padded, w, bias, out),
                 (ConvPlan::Im2col { column_block }, PreparedWeights::Packed(w)) => {
-                    im2col_gemm(g, *column_block, &self.padded, w, bias, out, &mut self.scratch)
+                    im2col_gemm(g, *column_block, padded, w, bias, out, &mut self.scratch)
                 }
                 (ConvPlan::Winograd { tile_block, .. }, PreparedWeights::Winograd(w)) => {
-                    winograd(g, *tile_block, &self.padded, w, bias, out, &mut self.scratch.winograd)
+                    winograd(g, *tile_block, padded, w, bias, out, &mut self.scratch.winograd)
                 }
-                (ConvPlan::Fft { fold, .. }, PreparedWeights::Fft(w)) => fft_conv(g, *fold, w, &self.padded, bias, out),
+                (ConvPlan::Fft { fold, .. }, PreparedWeights::Fft(w)) => fft_conv(g, *fold, w, padded, bias, out),
                 _ => unreachable!("weights are prepared for the plan"),
             }
         }

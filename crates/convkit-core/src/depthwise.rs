@@ -8,17 +8,17 @@
 
 use crate::direct::{direct, run, Fixed};
 use crate::geometry::ConvGeometry;
-use crate::padding::pad_image;
+use crate::padding::PaddedImage;
 use crate::simd::{F32x4, LANES};
 
-/// Runs one image (`[Cin, ...in_size]`); `plane` is scratch for one padded channel.
+/// Runs one image (`[Cin, ...in_size]`); `plane` holds one padded channel at a time.
 pub(crate) fn depthwise(
     g: &ConvGeometry,
     image: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
     out: &mut [f32],
-    plane: &mut Vec<f32>,
+    plane: &mut PaddedImage,
 ) {
     debug_assert_eq!(g.in_channels_per_group(), 1);
     let m = g.out_channels_per_group();
@@ -28,14 +28,17 @@ pub(crate) fn depthwise(
     let pw = g.padded_size()[2];
     let kvol = g.kernel_volume();
     let kernel = channel_kernel(g);
+    // Rows past the padded plane only feed output rows that do not exist, but `plane` loads them.
+    let tail = match kernel {
+        ChannelKernel::Strips(_, rows) => (rows * pw).saturating_sub(g.padded_size().iter().product()),
+        ChannelKernel::Tiles(_) => 0,
+    };
     for (c, (x, y)) in image.chunks_exact(g.in_plane()).zip(out.chunks_exact_mut(m * g.out_plane())).enumerate() {
-        pad_image(x, 1, g.in_size, g.pad_before, g.pad_after, g.padding_mode, plane);
+        let plane = plane.fill(x, 1, g.in_size, g.pad_before, g.pad_after, g.padding_mode, tail);
         let w = &weight[c * m * kvol..][..m * kvol];
         let b = bias.map(|b| &b[c * m..][..m]);
         match kernel {
-            ChannelKernel::Strips(strips, rows) => {
-                // Rows past the padded plane only feed output rows that do not exist.
-                plane.resize(plane.len().max(rows * pw), 0.0);
+            ChannelKernel::Strips(strips, _) => {
                 for (j, (w_j, y_j)) in w.chunks_exact(kvol).zip(y.chunks_exact_mut(oh_n * ow_n)).enumerate() {
                     strips(plane, pw, w_j, b.map_or(0.0, |b| b[j]), y_j, oh_n, ow_n);
                 }

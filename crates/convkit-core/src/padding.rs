@@ -46,6 +46,19 @@ impl PaddingMode {
         }
     }
 
+    /// Source index for coordinate `i` of an axis padded by `before` in front of its `n` elements.
+    /// Inside the axis it is a subtraction; only the padding calls the mode's (costlier) mapping,
+    /// which stays out of line so the copy loops that call this stay small.
+    #[inline(always)]
+    pub fn padded_source(self, i: usize, before: usize, n: usize) -> Option<usize> {
+        let j = i.wrapping_sub(before);
+        if j < n {
+            Some(j)
+        } else {
+            self.source_index(i as isize - before as isize, n)
+        }
+    }
+
     /// Source index for coordinate `i` of an axis of length `n` (`i` may lie outside 0..n).
     #[inline]
     pub fn source_index(self, i: isize, n: usize) -> Option<usize> {
@@ -94,13 +107,11 @@ pub fn pad_image(
     // Every element is written below, so a reused buffer is not cleared first.
     dst.truncate(channels * padded_plane);
     dst.resize(channels * padded_plane, 0.0);
-    for c in 0..channels {
-        let src_c = &src[c * plane..(c + 1) * plane];
-        let dst_c = &mut dst[c * padded_plane..(c + 1) * padded_plane];
+    for (src_c, dst_c) in src.chunks_exact(plane).zip(dst.chunks_exact_mut(padded_plane)).take(channels) {
         for (z, dst_z) in dst_c.chunks_exact_mut(padded[1] * padded[2]).enumerate() {
-            let sz = mode.source_index(z as isize - pad_before[0] as isize, size[0]);
+            let sz = mode.padded_source(z, pad_before[0], size[0]);
             for (y, dst_row) in dst_z.chunks_exact_mut(padded[2]).enumerate() {
-                let sy = mode.source_index(y as isize - pad_before[1] as isize, size[1]);
+                let sy = mode.padded_source(y, pad_before[1], size[1]);
                 let (Some(sz), Some(sy)) = (sz, sy) else {
                     dst_row.fill(0.0);
                     continue;
@@ -109,7 +120,7 @@ pub fn pad_image(
                 let (left, rest) = dst_row.split_at_mut(pad_before[2]);
                 let (middle, right) = rest.split_at_mut(size[2]);
                 copy_row(src_row, middle);
-                let edge = |x: usize| mode.source_index(x as isize - pad_before[2] as isize, size[2]).map_or(0.0, |sx| src_row[sx]);
+                let edge = |x: usize| mode.padded_source(x, pad_before[2], size[2]).map_or(0.0, |sx| src_row[sx]);
                 for (x, v) in left.iter_mut().enumerate() {
                     *v = edge(x);
                 }
@@ -121,9 +132,62 @@ pub fn pad_image(
     }
 }
 
+/// A padded copy of an image kept between calls. Zero padding writes the same border for every
+/// image of a shape, so once written it is kept: later fills of that shape copy only the image's
+/// rows, which matters for depthwise convolutions, where the border is a fifth of each small plane.
+#[derive(Default)]
+pub struct PaddedImage {
+    data: Vec<f32>,
+    /// `(channels, size, pad_before, pad_after, tail)` of the zero border `data` holds, if any.
+    zero_border: Option<(usize, [usize; 3], [usize; 3], [usize; 3], usize)>,
+}
+
+impl PaddedImage {
+    /// Pads `src` (`[channels, ...size]`) as `pad_image` does, followed by `tail` zeros (for kernels
+    /// whose loads run past the image), and returns the padded copy.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fill(
+        &mut self,
+        src: &[f32],
+        channels: usize,
+        size: [usize; 3],
+        pad_before: [usize; 3],
+        pad_after: [usize; 3],
+        mode: PaddingMode,
+        tail: usize,
+    ) -> &[f32] {
+        let shape = (channels, size, pad_before, pad_after, tail);
+        if mode == PaddingMode::Zeros && self.zero_border == Some(shape) {
+            copy_interior(src, channels, size, pad_before, pad_after, &mut self.data);
+        } else {
+            pad_image(src, channels, size, pad_before, pad_after, mode, &mut self.data);
+            self.data.resize(self.data.len() + tail, 0.0);
+            self.zero_border = (mode == PaddingMode::Zeros).then_some(shape);
+        }
+        &self.data
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.data.capacity()
+    }
+}
+
+/// Copies the rows of `src` into the interior of `dst`, an image padded to the same shape, leaving
+/// its border as it is.
+fn copy_interior(src: &[f32], channels: usize, size: [usize; 3], pad_before: [usize; 3], pad_after: [usize; 3], dst: &mut [f32]) {
+    let padded: [usize; 3] = std::array::from_fn(|a| size[a] + pad_before[a] + pad_after[a]);
+    let padded_plane = padded[0] * padded[1] * padded[2];
+    for (src_c, dst_c) in src.chunks_exact(size.iter().product()).zip(dst.chunks_exact_mut(padded_plane)).take(channels) {
+        for (r, src_row) in src_c.chunks_exact(size[2]).enumerate() {
+            let (z, y) = (r / size[1] + pad_before[0], r % size[1] + pad_before[1]);
+            copy_row(src_row, &mut dst_c[(z * padded[1] + y) * padded[2] + pad_before[2]..][..size[2]]);
+        }
+    }
+}
+
 /// `dst.copy_from_slice(src)` for a short row, two vectors at a time: LLVM turns a plain copy loop
 /// into wasm's `memory.copy`, which V8 runs as a call out of wasm, costly for one row.
-fn copy_row(src: &[f32], dst: &mut [f32]) {
+pub(crate) fn copy_row(src: &[f32], dst: &mut [f32]) {
     let (s8, s_rest) = src.as_chunks::<8>();
     let (d8, d_rest) = dst[..src.len()].as_chunks_mut::<8>();
     for (d, s) in d8.iter_mut().zip(s8) {
@@ -218,6 +282,32 @@ mod tests {
             pad_image(&x, 2, [1, 3, w], [0, 2, 2], [0, 1, 3], mode, &mut reused);
             assert_eq!(fresh.len(), 2 * 6 * (w + 5));
             assert_eq!(reused, fresh, "{mode:?} width {w}");
+        }
+    }
+
+    #[test]
+    fn padded_image_refills_match_a_fresh_pad() {
+        // Each fill equals a fresh pad_image plus the zero tail, whatever the previous fill was:
+        // zero fills of one shape in a row (the kept border), then other modes, shapes and tails
+        // that must not reuse it. 3-D, so the interior copy walks depth and rows.
+        let image = |seed: usize, n: usize| (0..n).map(|i| ((i * 7 + seed * 3) % 11) as f32 - 5.0).collect::<Vec<_>>();
+        let steps = [
+            (PaddingMode::Zeros, [2, 3, 5], [1, 1, 2], [0, 2, 1], 0),
+            (PaddingMode::Zeros, [2, 3, 5], [1, 1, 2], [0, 2, 1], 0),
+            (PaddingMode::Reflect, [2, 3, 5], [1, 1, 2], [0, 2, 1], 0),
+            (PaddingMode::Zeros, [2, 3, 5], [1, 1, 2], [0, 2, 1], 0),
+            (PaddingMode::Zeros, [2, 3, 5], [1, 1, 2], [0, 2, 1], 4),
+            (PaddingMode::Zeros, [2, 3, 5], [1, 1, 2], [0, 2, 1], 4),
+            (PaddingMode::Zeros, [1, 4, 5], [0, 1, 1], [0, 1, 1], 4),
+            (PaddingMode::Replicate, [1, 4, 5], [0, 1, 1], [0, 1, 1], 4),
+        ];
+        let mut kept = PaddedImage::default();
+        for (step, &(mode, size, before, after, tail)) in steps.iter().enumerate() {
+            let x = image(step, 3 * size.iter().product::<usize>());
+            let mut fresh = Vec::new();
+            pad_image(&x, 3, size, before, after, mode, &mut fresh);
+            fresh.resize(fresh.len() + tail, 0.0);
+            assert_eq!(kept.fill(&x, 3, size, before, after, mode, tail), &fresh[..], "step {step}");
         }
     }
 
