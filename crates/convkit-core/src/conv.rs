@@ -1,5 +1,6 @@
-//! Convolution executors. All pad with the shared padding mechanism (the image at once, or one
-//! channel at a time for depthwise) and then run a "valid" convolution over the padded copy: im2col + GEMM here, the direct tiles in `direct.rs`
+//! Convolution executors. All pad with the shared padding mechanism (`PaddedImage`: the image at
+//! once, or one channel at a time for depthwise; unpadded inputs are read in place) and then run a
+//! "valid" convolution over the padded copy: im2col + GEMM here, the direct tiles in `direct.rs`
 //! and `depthwise.rs`, Winograd in `winograd.rs`, FFT in `fft_conv.rs`.
 
 use std::borrow::Cow;

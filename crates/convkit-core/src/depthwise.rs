@@ -1,6 +1,7 @@
 //! The depthwise executor (one input channel per group, any depth multiplier). Each input channel
-//! is padded on its own (through `pad_image`, so every padding mode works) into a plane small enough
-//! to stay in L1, and its output channels are computed from that plane. Square 3x3 and 5x5 windows
+//! is padded on its own (through `PaddedImage`, so every padding mode works, and a zero border is
+//! written once for all channels) into a plane small enough to stay in L1, and its output channels
+//! are computed from that plane. Square 3x3 and 5x5 windows
 //! at stride 1 or 2 (and 7x7 at stride 2) run `plane`: down each 4-wide column strip, every input
 //! row is loaded once and updates all the output rows that read it (rolling accumulators), with the
 //! kernel's weights splatted once per output channel and the bias as the accumulators' start.
