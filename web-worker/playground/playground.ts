@@ -192,7 +192,10 @@ async function compare() {
     row.append(backend === 'wasm' ? `wasm (${pool.info.backend})` : 'JavaScript', track, `${ms.toFixed(1)} ms`);
     box.append(row);
   }
-  if (timings.wasm) box.append(`wasm is ${(timings.js / timings.wasm).toFixed(1)}x faster`);
+  if (timings.wasm) {
+    const speedup = timings.js / timings.wasm;
+    box.append(speedup >= 1 ? `wasm is ${speedup.toFixed(1)}x faster` : `wasm is ${(1 / speedup).toFixed(1)}x slower`);
+  }
   setStatus('timing done');
 }
 
