@@ -4,7 +4,7 @@
 use crate::error::ConvError;
 use crate::geometry::{checked_len, lift};
 use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, MR, NR};
-use crate::padding::{pad_image, PaddingMode};
+use crate::padding::{PaddedImage, PaddingMode};
 
 #[derive(Clone, Debug)]
 pub struct TransposeParams {
@@ -166,7 +166,7 @@ pub struct TransposeOperator {
     pad_before: [usize; 3],
     pad_after: [usize; 3],
     phases: Vec<Phase>,
-    padded: Vec<f32>,
+    padded: PaddedImage,
     b_packed: Vec<f32>,
     tile: Vec<f32>,
 }
@@ -228,7 +228,7 @@ impl TransposeOperator {
             }
             phases.push(Phase { k, row_offsets, column_offsets, targets, block, a_packed });
         }
-        TransposeOperator { g: g.clone(), pad_before, pad_after, phases, padded: Vec::new(), b_packed: Vec::new(), tile: Vec::new() }
+        TransposeOperator { g: g.clone(), pad_before, pad_after, phases, padded: PaddedImage::default(), b_packed: Vec::new(), tile: Vec::new() }
     }
 
     /// Bytes the operator keeps between runs (packed weights, gather tables and scratch).
@@ -251,12 +251,12 @@ impl TransposeOperator {
         let padded_plane: usize = (0..3).map(|a| g.in_size[a] + self.pad_before[a] + self.pad_after[a]).product();
         for (image, out) in input.chunks_exact(in_image).zip(output.chunks_exact_mut(g.out_channels * out_plane)) {
             // Padded once per image; every phase reads it.
-            pad_image(image, g.in_channels, g.in_size, self.pad_before, self.pad_after, PaddingMode::Zeros, &mut self.padded);
+            let padded = self.padded.fill(image, g.in_channels, g.in_size, self.pad_before, self.pad_after, PaddingMode::Zeros, 0);
             for phase in &self.phases {
                 let (k, columns) = (phase.k, phase.targets.len());
                 let group_panels = cout_g.div_ceil(MR) * MR * k;
                 for group in 0..g.groups {
-                    let x = &self.padded[group * cin_g * padded_plane..][..cin_g * padded_plane];
+                    let x = &padded[group * cin_g * padded_plane..][..cin_g * padded_plane];
                     let a_packed = &phase.a_packed[group * group_panels..][..group_panels];
                     let group_bias = bias.map(|b| &b[group * cout_g..(group + 1) * cout_g]);
                     let out_g = &mut out[group * cout_g * out_plane..][..cout_g * out_plane];
