@@ -47,10 +47,9 @@ impl PaddingMode {
     }
 
     /// Source index for coordinate `i` of an axis padded by `before` in front of its `n` elements.
-    /// Inside the axis it is a subtraction; only the padding calls the mode's (costlier) mapping,
-    /// which stays out of line so the copy loops that call this stay small.
+    /// Inside the axis it is a subtraction; only the padding takes the mode's (costlier) mapping.
     #[inline(always)]
-    pub fn padded_source(self, i: usize, before: usize, n: usize) -> Option<usize> {
+    fn padded_source(self, i: usize, before: usize, n: usize) -> Option<usize> {
         let j = i.wrapping_sub(before);
         if j < n {
             Some(j)
@@ -187,7 +186,7 @@ fn copy_interior(src: &[f32], channels: usize, size: [usize; 3], pad_before: [us
 
 /// `dst.copy_from_slice(src)` for a short row, two vectors at a time: LLVM turns a plain copy loop
 /// into wasm's `memory.copy`, which V8 runs as a call out of wasm, costly for one row.
-pub(crate) fn copy_row(src: &[f32], dst: &mut [f32]) {
+fn copy_row(src: &[f32], dst: &mut [f32]) {
     let (s8, s_rest) = src.as_chunks::<8>();
     let (d8, d_rest) = dst[..src.len()].as_chunks_mut::<8>();
     for (d, s) in d8.iter_mut().zip(s8) {
