@@ -13,7 +13,7 @@ use crate::conv::{execute, flip_kernels, im2col_offsets};
 use crate::error::ConvError;
 use crate::geometry::{ConvGeometry, ConvParams};
 use crate::gemm::gemm_abt_accumulate;
-use crate::padding::{pad_image, unpad_add, PaddingMode};
+use crate::padding::{unpad_add, PaddedImage, PaddingMode};
 use crate::plan::{plan_conv, Algorithm};
 use crate::transpose::{conv_transpose_forward, TransposeGeometry, TransposeParams};
 
@@ -119,15 +119,7 @@ fn conv_input_grad(g: &ConvGeometry, weight: &[f32], grad_output: &[f32]) -> Res
     let padded_image = g.in_channels * padded.iter().product::<usize>();
     let mut grad_input = vec![0.0; g.input_len()];
     for n in 0..g.batch {
-        unpad_add(
-            &grad_padded[n * padded_image..][..padded_image],
-            g.in_channels,
-            g.in_size,
-            g.pad_before,
-            g.pad_after,
-            g.padding_mode,
-            &mut grad_input[n * image..][..image],
-        );
+        unpad_add(&grad_padded[n * padded_image..][..padded_image], g.in_channels, &g.padding(), &mut grad_input[n * image..][..image]);
     }
     Ok(grad_input)
 }
@@ -141,9 +133,9 @@ pub(crate) fn conv_weight_grad(g: &ConvGeometry, input: &[f32], grad_output: &[f
     let padded_plane: usize = g.padded_size().iter().product();
     let (image, out_plane) = (g.in_channels * g.in_plane(), g.out_plane());
     let mut grad = vec![0.0; g.weight_len()];
-    let mut padded = Vec::new();
+    let mut padded_input = PaddedImage::default();
     for n in 0..g.batch {
-        pad_image(&input[n * image..][..image], g.in_channels, g.in_size, g.pad_before, g.pad_after, g.padding_mode, &mut padded);
+        let padded = padded_input.fill(&input[n * image..][..image], g.in_channels, &g.padding(), 0);
         for group in 0..g.groups {
             let src = &padded[group * cin_g * padded_plane..][..cin_g * padded_plane];
             let dy = &grad_output[(n * g.out_channels + group * cout_g) * out_plane..][..cout_g * out_plane];

@@ -121,7 +121,7 @@ impl ConvOperator {
             let padded = if g.pad_before == [0; 3] && g.pad_after == [0; 3] {
                 image
             } else {
-                self.padded.fill(image, g.in_channels, g.in_size, g.pad_before, g.pad_after, g.padding_mode, 0)
+                self.padded.fill(image, g.in_channels, &g.padding(), 0)
             };
             match (&self.plan, &self.weights) {
                 (ConvPlan::Direct, PreparedWeights::Plain(w)) => direct(g, padded, w, bias, out),

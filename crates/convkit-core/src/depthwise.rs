@@ -1,10 +1,10 @@
 //! The depthwise executor (one input channel per group, any depth multiplier). Each input channel
 //! is padded on its own (through `PaddedImage`, so every padding mode works, and a zero border is
 //! written once for all channels) into a plane small enough to stay in L1, and its output channels
-//! are computed from that plane. Square 3x3 and 5x5 windows
-//! at stride 1 or 2 (and 7x7 at stride 2) run `plane`: down each 4-wide column strip, every input
-//! row is loaded once and updates all the output rows that read it (rolling accumulators), with the
-//! kernel's weights splatted once per output channel and the bias as the accumulators' start.
+//! are computed from that plane. Square 3x3 and 5x5 windows at stride 1 or 2 (and 7x7 at stride 2)
+//! run `plane`: down each 4-wide column strip, every input row is loaded once and updates all the
+//! output rows that read it (rolling accumulators), with the kernel's weights splatted once per
+//! output channel and the bias as the accumulators' start.
 //! Other windows, 3-D kernels and planes narrower than a vector run the direct tiles on the plane.
 
 use crate::direct::{direct, run, Fixed};
@@ -26,16 +26,17 @@ pub(crate) fn depthwise(
     // One group on its own: what the direct tiles run for windows `plane` does not serve.
     let one = ConvGeometry { batch: 1, in_channels: 1, out_channels: m, groups: 1, ..g.clone() };
     let [_, oh_n, ow_n] = g.out_size;
-    let pw = g.padded_size()[2];
+    let padding = g.padding();
+    let pw = padding.padded_size()[2];
     let kvol = g.kernel_volume();
     let kernel = channel_kernel(g);
     // Rows past the padded plane only feed output rows that do not exist, but `plane` loads them.
     let tail = match kernel {
-        ChannelKernel::Strips(_, rows) => (rows * pw).saturating_sub(g.padded_size().iter().product()),
+        ChannelKernel::Strips(_, rows) => (rows * pw).saturating_sub(padding.padded_size().iter().product()),
         ChannelKernel::Tiles(_) => 0,
     };
     for (c, (x, y)) in image.chunks_exact(g.in_plane()).zip(out.chunks_exact_mut(m * g.out_plane())).enumerate() {
-        let plane = plane.fill(x, 1, g.in_size, g.pad_before, g.pad_after, g.padding_mode, tail);
+        let plane = plane.fill(x, 1, &padding, tail);
         let w = &weight[c * m * kvol..][..m * kvol];
         let b = bias.map(|b| &b[c * m..][..m]);
         match kernel {

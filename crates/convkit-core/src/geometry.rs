@@ -2,7 +2,7 @@
 //! spatial axes by prepending axes of size 1, so one implementation serves 1D, 2D and 3D.
 
 use crate::error::ConvError;
-use crate::padding::PaddingMode;
+use crate::padding::{ImagePadding, PaddingMode};
 
 /// Options of a convolution, one entry per spatial axis of the call (1 to 3 axes).
 #[derive(Clone, Debug)]
@@ -206,8 +206,12 @@ impl ConvGeometry {
         })
     }
 
+    /// How each input image is padded.
+    pub fn padding(&self) -> ImagePadding {
+        ImagePadding { size: self.in_size, before: self.pad_before, after: self.pad_after, mode: self.padding_mode }
+    }
     pub fn padded_size(&self) -> [usize; 3] {
-        std::array::from_fn(|a| self.in_size[a] + self.pad_before[a] + self.pad_after[a])
+        self.padding().padded_size()
     }
     pub fn in_plane(&self) -> usize {
         self.in_size.iter().product()

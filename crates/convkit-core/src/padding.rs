@@ -86,23 +86,34 @@ impl PaddingMode {
     }
 }
 
+/// How an image of `size` (`[d, h, w]` per channel) is padded: the widths before and after it on
+/// each axis, and the mode that fills them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImagePadding {
+    pub size: [usize; 3],
+    pub before: [usize; 3],
+    pub after: [usize; 3],
+    pub mode: PaddingMode,
+}
+
+impl ImagePadding {
+    pub fn padded_size(&self) -> [usize; 3] {
+        std::array::from_fn(|a| self.size[a] + self.before[a] + self.after[a])
+    }
+
+    fn plane(&self) -> usize {
+        self.size.iter().product()
+    }
+
+    fn padded_plane(&self) -> usize {
+        self.padded_size().iter().product()
+    }
+}
+
 /// Pads a `[channels, d, h, w]` block to `[channels, d+pd, h+ph, w+pw]`.
-pub fn pad_image(
-    src: &[f32],
-    channels: usize,
-    size: [usize; 3],
-    pad_before: [usize; 3],
-    pad_after: [usize; 3],
-    mode: PaddingMode,
-    dst: &mut Vec<f32>,
-) {
-    let padded = [
-        size[0] + pad_before[0] + pad_after[0],
-        size[1] + pad_before[1] + pad_after[1],
-        size[2] + pad_before[2] + pad_after[2],
-    ];
-    let plane = size[0] * size[1] * size[2];
-    let padded_plane = padded[0] * padded[1] * padded[2];
+pub fn pad_image(src: &[f32], channels: usize, p: &ImagePadding, dst: &mut Vec<f32>) {
+    let (size, pad_before, mode) = (p.size, p.before, p.mode);
+    let (padded, plane, padded_plane) = (p.padded_size(), p.plane(), p.padded_plane());
     // Every element is written below, so a reused buffer is not cleared first.
     dst.truncate(channels * padded_plane);
     dst.resize(channels * padded_plane, 0.0);
@@ -137,31 +148,21 @@ pub fn pad_image(
 #[derive(Default)]
 pub struct PaddedImage {
     data: Vec<f32>,
-    /// `(channels, size, pad_before, pad_after, tail)` of the zero border `data` holds, if any.
-    zero_border: Option<(usize, [usize; 3], [usize; 3], [usize; 3], usize)>,
+    /// `(channels, padding, tail)` of the zero border `data` holds, if any.
+    zero_border: Option<(usize, ImagePadding, usize)>,
 }
 
 impl PaddedImage {
-    /// Pads `src` (`[channels, ...size]`) as `pad_image` does, followed by `tail` zeros (for kernels
-    /// whose loads run past the image), and returns the padded copy.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fill(
-        &mut self,
-        src: &[f32],
-        channels: usize,
-        size: [usize; 3],
-        pad_before: [usize; 3],
-        pad_after: [usize; 3],
-        mode: PaddingMode,
-        tail: usize,
-    ) -> &[f32] {
-        let shape = (channels, size, pad_before, pad_after, tail);
-        if mode == PaddingMode::Zeros && self.zero_border == Some(shape) {
-            copy_interior(src, channels, size, pad_before, pad_after, &mut self.data);
+    /// Pads `src` (`[channels, ...p.size]`) as `pad_image` does, followed by `tail` zeros (for
+    /// kernels whose loads run past the image), and returns the padded copy.
+    pub fn fill(&mut self, src: &[f32], channels: usize, p: &ImagePadding, tail: usize) -> &[f32] {
+        let shape = Some((channels, *p, tail));
+        if p.mode == PaddingMode::Zeros && self.zero_border == shape {
+            copy_interior(src, channels, p, &mut self.data);
         } else {
-            pad_image(src, channels, size, pad_before, pad_after, mode, &mut self.data);
+            pad_image(src, channels, p, &mut self.data);
             self.data.resize(self.data.len() + tail, 0.0);
-            self.zero_border = (mode == PaddingMode::Zeros).then_some(shape);
+            self.zero_border = shape.filter(|_| p.mode == PaddingMode::Zeros);
         }
         &self.data
     }
@@ -171,15 +172,14 @@ impl PaddedImage {
     }
 }
 
-/// Copies the rows of `src` into the interior of `dst`, an image padded to the same shape, leaving
-/// its border as it is.
-fn copy_interior(src: &[f32], channels: usize, size: [usize; 3], pad_before: [usize; 3], pad_after: [usize; 3], dst: &mut [f32]) {
-    let padded: [usize; 3] = std::array::from_fn(|a| size[a] + pad_before[a] + pad_after[a]);
-    let padded_plane = padded[0] * padded[1] * padded[2];
-    for (src_c, dst_c) in src.chunks_exact(size.iter().product()).zip(dst.chunks_exact_mut(padded_plane)).take(channels) {
+/// Copies the rows of `src` into the interior of `dst`, an image padded by `p`, leaving its border
+/// as it is.
+fn copy_interior(src: &[f32], channels: usize, p: &ImagePadding, dst: &mut [f32]) {
+    let (size, before, padded) = (p.size, p.before, p.padded_size());
+    for (src_c, dst_c) in src.chunks_exact(p.plane()).zip(dst.chunks_exact_mut(p.padded_plane())).take(channels) {
         for (r, src_row) in src_c.chunks_exact(size[2]).enumerate() {
-            let (z, y) = (r / size[1] + pad_before[0], r % size[1] + pad_before[1]);
-            copy_row(src_row, &mut dst_c[(z * padded[1] + y) * padded[2] + pad_before[2]..][..size[2]]);
+            let (z, y) = (r / size[1] + before[0], r % size[1] + before[1]);
+            copy_row(src_row, &mut dst_c[(z * padded[1] + y) * padded[2] + before[2]..][..size[2]]);
         }
     }
 }
@@ -202,21 +202,12 @@ fn copy_row(src: &[f32], dst: &mut [f32]) {
 /// The adjoint of `pad_image`: adds the gradient of every padded element to the source element it
 /// was read from (elements that read zeros have no source). `dst` holds `[channels, d, h, w]` and
 /// is accumulated into.
-pub fn unpad_add(
-    grad_padded: &[f32],
-    channels: usize,
-    size: [usize; 3],
-    pad_before: [usize; 3],
-    pad_after: [usize; 3],
-    mode: PaddingMode,
-    dst: &mut [f32],
-) {
-    let padded: [usize; 3] = std::array::from_fn(|a| size[a] + pad_before[a] + pad_after[a]);
+pub fn unpad_add(grad_padded: &[f32], channels: usize, p: &ImagePadding, dst: &mut [f32]) {
+    let (size, padded) = (p.size, p.padded_size());
     let maps: [Vec<Option<usize>>; 3] = std::array::from_fn(|a| {
-        (0..padded[a]).map(|i| mode.source_index(i as isize - pad_before[a] as isize, size[a])).collect()
+        (0..padded[a]).map(|i| p.mode.source_index(i as isize - p.before[a] as isize, size[a])).collect()
     });
-    let plane = size[0] * size[1] * size[2];
-    let padded_plane = padded[0] * padded[1] * padded[2];
+    let (plane, padded_plane) = (p.plane(), p.padded_plane());
     for c in 0..channels {
         let src_c = &grad_padded[c * padded_plane..(c + 1) * padded_plane];
         let dst_c = &mut dst[c * plane..(c + 1) * plane];
@@ -241,6 +232,10 @@ mod tests {
     use super::*;
     use crate::test_data::MODES;
 
+    fn padding(size: [usize; 3], before: [usize; 3], after: [usize; 3], mode: PaddingMode) -> ImagePadding {
+        ImagePadding { size, before, after, mode }
+    }
+
     fn extend(mode: PaddingMode, n: usize, lo: isize, hi: isize) -> Vec<Option<usize>> {
         (lo..hi).map(|i| mode.source_index(i, n)).collect()
     }
@@ -262,7 +257,7 @@ mod tests {
         // 1 channel, 1x2x3 -> pad h by (1,0) and w by (0,2) with replicate.
         let src = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let mut dst = Vec::new();
-        pad_image(&src, 1, [1, 2, 3], [0, 1, 0], [0, 0, 2], PaddingMode::Replicate, &mut dst);
+        pad_image(&src, 1, &padding([1, 2, 3], [0, 1, 0], [0, 0, 2], PaddingMode::Replicate), &mut dst);
         assert_eq!(
             dst,
             vec![1.0, 2.0, 3.0, 3.0, 3.0, 1.0, 2.0, 3.0, 3.0, 3.0, 4.0, 5.0, 6.0, 6.0, 6.0]
@@ -277,8 +272,8 @@ mod tests {
         for (mode, w) in MODES.iter().flat_map(|&m| [(m, 9), (m, 16)]) {
             let x: Vec<f32> = (0..2 * 3 * w).map(|i| i as f32).collect();
             let (mut fresh, mut reused) = (Vec::new(), vec![f32::NAN; 1000]);
-            pad_image(&x, 2, [1, 3, w], [0, 2, 2], [0, 1, 3], mode, &mut fresh);
-            pad_image(&x, 2, [1, 3, w], [0, 2, 2], [0, 1, 3], mode, &mut reused);
+            pad_image(&x, 2, &padding([1, 3, w], [0, 2, 2], [0, 1, 3], mode), &mut fresh);
+            pad_image(&x, 2, &padding([1, 3, w], [0, 2, 2], [0, 1, 3], mode), &mut reused);
             assert_eq!(fresh.len(), 2 * 6 * (w + 5));
             assert_eq!(reused, fresh, "{mode:?} width {w}");
         }
@@ -304,9 +299,10 @@ mod tests {
         for (step, &(mode, size, before, after, tail)) in steps.iter().enumerate() {
             let x = image(step, 3 * size.iter().product::<usize>());
             let mut fresh = Vec::new();
-            pad_image(&x, 3, size, before, after, mode, &mut fresh);
+            let p = padding(size, before, after, mode);
+            pad_image(&x, 3, &p, &mut fresh);
             fresh.resize(fresh.len() + tail, 0.0);
-            assert_eq!(kept.fill(&x, 3, size, before, after, mode, tail), &fresh[..], "step {step}");
+            assert_eq!(kept.fill(&x, 3, &p, tail), &fresh[..], "step {step}");
         }
     }
 
@@ -320,9 +316,10 @@ mod tests {
         for mode in MODES {
             let (before, after) = if mode == PaddingMode::Reflect { ([1, 2, 0], [1, 1, 3]) } else { (before, after) };
             let mut padded = Vec::new();
-            pad_image(&x, 2, size, before, after, mode, &mut padded);
+            let p = padding(size, before, after, mode);
+            pad_image(&x, 2, &p, &mut padded);
             let mut back = vec![0.0; x.len()];
-            unpad_add(&g[..padded.len()], 2, size, before, after, mode, &mut back);
+            unpad_add(&g[..padded.len()], 2, &p, &mut back);
             let lhs: f32 = padded.iter().zip(&g).map(|(a, b)| a * b).sum();
             let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
             assert_eq!(lhs, rhs, "{mode:?}");

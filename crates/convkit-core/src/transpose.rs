@@ -4,7 +4,7 @@
 use crate::error::ConvError;
 use crate::geometry::{checked_len, lift};
 use crate::gemm::{gemm_packed, pack_a, pack_b_gathered, MR, NR};
-use crate::padding::{PaddedImage, PaddingMode};
+use crate::padding::{ImagePadding, PaddedImage, PaddingMode};
 
 #[derive(Clone, Debug)]
 pub struct TransposeParams {
@@ -163,8 +163,8 @@ struct Phase {
 /// gather tables and packed weights, and scratch buffers, all reused by every `run` (any batch size).
 pub struct TransposeOperator {
     g: TransposeGeometry,
-    pad_before: [usize; 3],
-    pad_after: [usize; 3],
+    /// The input's zero padding, wide enough for every phase's taps.
+    padding: ImagePadding,
     phases: Vec<Phase>,
     padded: PaddedImage,
     b_packed: Vec<f32>,
@@ -177,9 +177,14 @@ impl TransposeOperator {
         let taps: usize = g.kernel.iter().product();
         let (cin_g, cout_g) = (g.in_channels / g.groups, g.out_channels / g.groups);
         let axes: [(Vec<AxisPhase>, usize, usize); 3] = std::array::from_fn(|a| axis_phases(g, a));
-        let pad_before = [axes[0].1, axes[1].1, axes[2].1];
-        let pad_after = [axes[0].2, axes[1].2, axes[2].2];
-        let padded: [usize; 3] = std::array::from_fn(|a| g.in_size[a] + pad_before[a] + pad_after[a]);
+        let padding = ImagePadding {
+            size: g.in_size,
+            before: [axes[0].1, axes[1].1, axes[2].1],
+            after: [axes[0].2, axes[1].2, axes[2].2],
+            mode: PaddingMode::Zeros,
+        };
+        let pad_before = padding.before;
+        let padded = padding.padded_size();
         let padded_plane: usize = padded.iter().product();
         let mut phases = Vec::new();
         let (mut a_dense, mut group_panels) = (Vec::new(), Vec::new());
@@ -228,7 +233,7 @@ impl TransposeOperator {
             }
             phases.push(Phase { k, row_offsets, column_offsets, targets, block, a_packed });
         }
-        TransposeOperator { g: g.clone(), pad_before, pad_after, phases, padded: PaddedImage::default(), b_packed: Vec::new(), tile: Vec::new() }
+        TransposeOperator { g: g.clone(), padding, phases, padded: PaddedImage::default(), b_packed: Vec::new(), tile: Vec::new() }
     }
 
     /// Bytes the operator keeps between runs (packed weights, gather tables and scratch).
@@ -248,10 +253,10 @@ impl TransposeOperator {
         let in_image = g.in_channels * g.in_size.iter().product::<usize>();
         let out_plane: usize = g.out_size.iter().product();
         let (cin_g, cout_g) = (g.in_channels / g.groups, g.out_channels / g.groups);
-        let padded_plane: usize = (0..3).map(|a| g.in_size[a] + self.pad_before[a] + self.pad_after[a]).product();
+        let padded_plane: usize = self.padding.padded_size().iter().product();
         for (image, out) in input.chunks_exact(in_image).zip(output.chunks_exact_mut(g.out_channels * out_plane)) {
             // Padded once per image; every phase reads it.
-            let padded = self.padded.fill(image, g.in_channels, g.in_size, self.pad_before, self.pad_after, PaddingMode::Zeros, 0);
+            let padded = self.padded.fill(image, g.in_channels, &self.padding, 0);
             for phase in &self.phases {
                 let (k, columns) = (phase.k, phase.targets.len());
                 let group_panels = cout_g.div_ceil(MR) * MR * k;
