@@ -2,6 +2,7 @@
 // convkit comes unbundled from /dist/ (three module instances), onnxruntime-web runs in module workers.
 import { measurePeak } from './peak.mjs';
 import { ortPeer } from './ort-peer.mjs';
+import { openQuietGate } from './quiet.mjs';
 import { QUICK_SHAPES, SHAPES } from './shapes.mjs';
 import { convkitRunners, runConvSuite, runHeader } from './suite.mjs';
 import { loadTfjsPeers } from './tfjs-peer.mjs';
@@ -33,7 +34,9 @@ window.runBench = async ({ quick, peakBinaries }) => {
   const peak = await measurePeak(binaries, { reps: runs.reps, callMs: quick ? 5 : 40 });
   const peers = [...(await loadTfjsPeers('/node_modules/@tensorflow/tfjs-backend-wasm/dist/')), await browserOrtPeer(1), await browserOrtPeer(2)];
   const runners = convkitRunners({ relaxed, simd, scalar, pool, onePool });
-  const rows = await runConvSuite({ shapes: quick ? QUICK_SHAPES : SHAPES, runs, runners, peers, peakGflops: peak.gflops });
+  // The page's own core only: a canary thread would need SharedArrayBuffer (cross-origin isolation).
+  const gate = await openQuietGate(binaries.find((b) => b.accumulators === 12).bytes);
+  const rows = await runConvSuite({ shapes: quick ? QUICK_SHAPES : SHAPES, runs, runners, peers, peakGflops: peak.gflops, gate });
   await Promise.all([pool.terminate(), onePool.terminate()]);
   await Promise.all(peers.map((p) => p.close?.()));
   const environment = `${navigator.userAgent}, ${navigator.hardwareConcurrency} cores`;

@@ -25,6 +25,10 @@ export function printTables(results) {
   console.log(`wasm SIMD128 peak (f32x4 mul+add): ${fixed(peak.gflops, 1)} GFLOP/s (${peak.byAccumulators.map((b) => `${b.accumulators} acc ${fixed(b.gflops, 1)}`).join(', ')})`);
   console.log('\nconvolutions, median ms (GFLOP/s); convkit first, then the peers (ort(n) = onnxruntime-web with n threads):');
   console.log(table(['shape', 'MMACs', ...names], rows.map((r) => [r.shape, fixed(r.macs / 1e6, 1), ...entries(results, r).map(([, e]) => cell(e))])));
+  const timed = rows.flatMap((r) => entries(results, r).flatMap(([, e]) => (e?.times ? [e] : [])));
+  const count = (key) => timed.reduce((n, e) => n + (e[key] ?? 0), 0);
+  const kept = timed.reduce((n, e) => n + e.times.length, 0);
+  console.log(`quiet-host gate (bench/quiet.mjs): ${count('retaken')} calls retaken while a core was lent out; ${count('contended')} of the ${kept} kept still contended`);
 
   console.log(`\nagainst the best single-thread peer and the peak; targets (issue 5): convkit's best wasm build >= the shape's ratio x the best peer, pool(2) >= 1.7x pool(1) (S1, S5, S8, S10), js >= ${targets.jsVsTfjsCpu}x tfjs-cpu:`);
   const header = ['shape', 'best peer (GFLOP/s)', 'simd/peer', 'relaxed/peer', 'simd of peak', 'peer of peak', 'pool(2)/pool(1)', 'pool(2)/thread', 'target wasm', 'target pool', 'target js'];

@@ -7,6 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
 import { measurePeak, peakBinaries } from './peak.mjs';
+import { openQuietGate } from './quiet.mjs';
+import { otherCoreCanary } from './quiet-node.mjs';
 import { loadPeers } from './peers.mjs';
 import { htmlReport, printTables } from './report.mjs';
 import { QUICK_SHAPES, SHAPES } from './shapes.mjs';
@@ -30,9 +32,13 @@ const pool = await simd.createPool({ workers: 2 });
 const onePool = await simd.createPool({ workers: 1 });
 const runners = convkitRunners({ relaxed, simd, scalar, pool, onePool }, process.execArgv.includes(RELAXED_FLAG) ? undefined : `node runs without ${RELAXED_FLAG}`);
 
-const peak = await measurePeak(await peakBinaries(), { reps: runs.reps, callMs: quick ? 5 : 40 });
+const binaries = await peakBinaries();
+const peak = await measurePeak(binaries, { reps: runs.reps, callMs: quick ? 5 : 40 });
+const canaryBytes = binaries.find((b) => b.accumulators === 12).bytes;
+const gate = await openQuietGate(canaryBytes, otherCoreCanary(canaryBytes));
 const peers = await loadPeers();
-const rows = await runConvSuite({ shapes, runs, runners, peers, peakGflops: peak.gflops, log: quick ? undefined : console.error });
+const rows = await runConvSuite({ shapes, runs, runners, peers, peakGflops: peak.gflops, gate, log: quick ? undefined : console.error });
+await gate.close();
 
 // Image filters on an RGBA image (what the playground and the CLI run): whole calls, conversion
 // to and from bytes included.

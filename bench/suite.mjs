@@ -95,15 +95,16 @@ async function openRunner(run, shape, x, w) {
 }
 
 /**
- * One row per shape: `results` (convkit runners) and `peers`, each `{ ms, times, gflops, ofPeak }`
- * or `{ na: reason }`, and a `summary`. Every runner and peer is timed in the same rounds
- * (timeInterleaved). A runner or peer whose output differs throws.
+ * One row per shape: `results` (convkit runners) and `peers`, each `{ ms, times, retaken, contended,
+ * gflops, ofPeak }` or `{ na: reason }`, and a `summary`. Every runner and peer is timed in the same
+ * rounds (timeInterleaved), behind the quiet-host `gate` if given. A runner or peer whose output
+ * differs throws.
  */
-export async function runConvSuite({ shapes, runs, runners, peers, peakGflops, log = () => {} }) {
-  const timing = (macs, times) => {
+export async function runConvSuite({ shapes, runs, runners, peers, peakGflops, gate, log = () => {} }) {
+  const timing = (macs, { times, retaken, contended }) => {
     const ms = median(times);
     const gflops = (2 * macs) / (ms * 1e6);
-    return { ms, times, gflops, ofPeak: gflops / peakGflops };
+    return { ms, times, retaken, contended, gflops, ofPeak: gflops / peakGflops };
   };
   const rows = [];
   for (const shape of shapes) {
@@ -126,7 +127,7 @@ export async function runConvSuite({ shapes, runs, runners, peers, peakGflops, l
         }
       }
       for (const { name, session } of timed) check(name, shape, session.output, reference.data);
-      const times = await timeInterleaved(timed.map((t) => t.session.step), runs.reps, runs.warmUpMs);
+      const times = await timeInterleaved(timed.map((t) => t.session.step), runs.reps, runs.warmUpMs, gate);
       timed.forEach(({ entries, name }, i) => (entries[name] = timing(macs, times[i])));
     } finally {
       for (const { session } of timed) await session.close();

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
 import { singleNodeModel } from '../bench/onnx.mjs';
+import { timeInterleaved } from '../bench/timing.mjs';
 import { compare, loadConvkit, tensor } from './helpers.js';
 
 const RUNNERS = ['wasm-simd', 'wasm-relaxed', 'wasm', 'js', 'pool(1)', 'pool(2)'];
@@ -29,6 +30,7 @@ it('bench --quick measures every runner and peer on S1..S10 and writes results',
   // Two tables with a row per shape: times, then the comparisons.
   expect(out.split('\n').filter((l) => /^\| S\d+ /.test(l))).toHaveLength(20);
   expect(out).toMatch(/wasm SIMD128 peak \(f32x4 mul\+add\): \d/);
+  expect(out).toMatch(/quiet-host gate \(bench\/quiet.mjs\): \d+ calls retaken .*; \d+ of the 200 kept still contended/);
   const results = JSON.parse(readFileSync(new URL('../bench/results/latest.json', import.meta.url), 'utf8'));
   expect(results.quick).toBe(true);
   expect(results.peak.gflops).toBeGreaterThan(0);
@@ -41,7 +43,11 @@ it('bench --quick measures every runner and peer on S1..S10 and writes results',
     for (const name of RUNNERS) expect(measuredOrExplained(row.results[name]), `${row.shape} ${name}`).toBe(true);
     for (const name of PEERS) expect(measuredOrExplained(row.peers[name]), `${row.shape} ${name}`).toBe(true);
     // Only the relaxed build may be missing among convkit's runners; every shape has some peer.
-    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(1)', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
+    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(1)', 'pool(2)']) {
+      expect(row.results[name].ms).toBeGreaterThan(0);
+      expect(row.results[name].times).toHaveLength(2);
+      expect(row.results[name].retaken).toBeGreaterThanOrEqual(0);
+    }
     expect(PEERS).toContain(row.summary.bestPeer);
     expect(row.summary.simdVsPeer).toBeGreaterThan(0);
     expect(row.summary.poolSpeedup).toBeGreaterThan(0);
@@ -64,6 +70,43 @@ it('bench --quick measures every runner and peer on S1..S10 and writes results',
   for (const d of results.denormals) expect(d.ratio).toBeGreaterThan(0);
 }, 150_000);
 
+describe('timeInterleaved behind a quiet-host gate', () => {
+  /** A gate that answers from a list (then quiet), counting its probes. */
+  const scripted = (answers: boolean[]) => ({ probes: 0, quiet() { return answers[this.probes++] ?? true; } });
+  /** A step that counts its calls and takes `ms` each. */
+  const step = (ms: number) => {
+    const s = { calls: 0, run: async () => (s.calls++, ms) };
+    return s;
+  };
+
+  it('retakes a call timed while the host was contended, before or after it', async () => {
+    const a = step(1);
+    const b = step(2);
+    // Round 1: a is contended after its call once, then quiet; b quiet. Round 2: b contended before.
+    const gate = scripted([true, false, true, true, true, true, true, true, false, true, true, true]);
+    const [ma, mb] = await timeInterleaved([a.run, b.run], 2, 0, gate);
+    expect(ma).toEqual({ times: [1, 1], retaken: 1, contended: 0 });
+    expect(mb).toEqual({ times: [2, 2], retaken: 1, contended: 0 });
+    // Warm-up once each, then per round a cache-warming call plus one timed call per take.
+    expect(a.calls).toBe(1 + 2 + 3);
+    expect(b.calls).toBe(1 + 2 + 3);
+  });
+
+  it('keeps a call as contended after six retakes, or once its retakes pass 250 ms', async () => {
+    const never = { quiet: () => false };
+    const [short] = await timeInterleaved([step(1).run], 1, 0, never);
+    expect(short).toEqual({ times: [1], retaken: 6, contended: 1 });
+    const [long] = await timeInterleaved([step(100).run], 1, 0, never);
+    expect(long).toEqual({ times: [100], retaken: 2, contended: 1 });
+  });
+
+  it('times every call once without a gate', async () => {
+    const a = step(3);
+    expect(await timeInterleaved([a.run], 3, 0)).toEqual([{ times: [3, 3, 3], retaken: 0, contended: 0 }]);
+    expect(a.calls).toBe(1 + 3 * 2);
+  });
+});
+
 it('bench:browser --quick runs the same layers, runners and peers in headless Chromium', () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const out = execFileSync(process.execPath, ['bench/browser.mjs', '--quick'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
@@ -75,7 +118,11 @@ it('bench:browser --quick runs the same layers, runners and peers in headless Ch
   for (const row of results.rows) {
     expect(Object.keys(row.results)).toEqual(RUNNERS);
     expect(Object.keys(row.peers)).toEqual(PEERS);
-    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(1)', 'pool(2)']) expect(row.results[name].ms).toBeGreaterThan(0);
+    for (const name of ['wasm-simd', 'wasm', 'js', 'pool(1)', 'pool(2)']) {
+      expect(row.results[name].ms).toBeGreaterThan(0);
+      expect(row.results[name].times).toHaveLength(2);
+      expect(row.results[name].retaken).toBeGreaterThanOrEqual(0);
+    }
     // Cross-origin isolation gives onnxruntime-web its threads.
     for (const name of ['ort(1)', 'ort(2)']) expect(row.peers[name].ms, `${row.shape} ${name}`).toBeGreaterThan(0);
   }
