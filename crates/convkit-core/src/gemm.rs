@@ -102,13 +102,64 @@ pub fn gemm_abt_accumulate(a: &[f32], lda: usize, m: usize, src: &[f32], n_offse
     }
 }
 
+/// One B panel (`k x NR`) as the microkernel reads it, row by row.
+pub trait BPanel {
+    /// Row `kk` of the panel as two vectors.
+    ///
+    /// # Safety
+    /// `kk` is below the `k` the panel was built for.
+    unsafe fn row(&self, kk: usize) -> (F32x4, F32x4);
+}
+
+/// A panel packed `[k][NR]` (by `pack_b_gathered`).
+pub struct PackedPanel<'a>(&'a [f32]);
+
+impl<'a> PackedPanel<'a> {
+    pub fn new(b: &'a [f32], k: usize) -> Self {
+        assert!(b.len() >= k * NR, "a packed panel holds k rows");
+        PackedPanel(b)
+    }
+}
+
+impl BPanel for PackedPanel<'_> {
+    #[inline(always)]
+    unsafe fn row(&self, kk: usize) -> (F32x4, F32x4) {
+        (F32x4::load_unchecked(self.0, kk * NR), F32x4::load_unchecked(self.0, kk * NR + LANES))
+    }
+}
+
+/// NR consecutive columns of an im2col matrix read where the image holds them: row `kk` is
+/// `src[row_offsets[kk] + column..][..NR]` (a stride-1 convolution's panel inside one output row).
+pub struct ImagePanel<'a> {
+    src: &'a [f32],
+    row_offsets: &'a [usize],
+    column: usize,
+}
+
+impl<'a> ImagePanel<'a> {
+    /// `max_row` is the largest of `row_offsets`.
+    pub fn new(src: &'a [f32], row_offsets: &'a [usize], max_row: usize, column: usize) -> Self {
+        assert!(max_row + column + NR <= src.len(), "an image panel reads inside the image");
+        ImagePanel { src, row_offsets, column }
+    }
+}
+
+impl BPanel for ImagePanel<'_> {
+    #[inline(always)]
+    unsafe fn row(&self, kk: usize) -> (F32x4, F32x4) {
+        let at = *self.row_offsets.get_unchecked(kk) + self.column;
+        (F32x4::load_unchecked(self.src, at), F32x4::load_unchecked(self.src, at + LANES))
+    }
+}
+
 /// Multiplies one A panel (`k x MR`) by one B panel (`k x NR`) and writes the `rows x cols` valid
 /// part of the tile, plus `bias[r]` per row, into `c` (row stride `ldc`).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub fn microkernel_4x8(
     k: usize,
     a: &[f32],
-    b: &[f32],
+    b: &impl BPanel,
     bias: [f32; MR],
     c: &mut [f32],
     ldc: usize,
@@ -117,11 +168,10 @@ pub fn microkernel_4x8(
 ) {
     // Fixed-size chunks: the loop carries no bounds checks (V8 does not hoist them).
     let (a, _) = a[..k * MR].as_chunks::<MR>();
-    let (b, _) = b[..k * NR].as_chunks::<NR>();
     let mut acc = [[F32x4::zero(); 2]; MR];
-    for (ak, bk) in a.iter().zip(b) {
-        let b0 = F32x4::load(&bk[0..4]);
-        let b1 = F32x4::load(&bk[4..8]);
+    for (kk, ak) in a.iter().enumerate() {
+        // SAFETY: kk < k, the rows the panel was built for.
+        let (b0, b1) = unsafe { b.row(kk) };
         for r in 0..MR {
             let ar = F32x4::splat(ak[r]);
             acc[r][0] = acc[r][0].mul_add(ar, b0);
@@ -143,6 +193,15 @@ pub fn microkernel_4x8(
     }
 }
 
+/// The bias of A panel `mp`'s rows (zeros without a bias, or past the last row).
+fn bias_tile(bias: Option<&[f32]>, mp: usize, rows: usize) -> [f32; MR] {
+    let mut tile = [0.0; MR];
+    if let Some(bias) = bias {
+        tile[..rows].copy_from_slice(&bias[mp * MR..mp * MR + rows]);
+    }
+    tile
+}
+
 /// `c[m x n] = a * b + bias` over packed operands: `a_packed` from `pack_a`, `b_packed` holding
 /// ceil(n/NR) panels `[panel][k][NR]`. `c` has row stride `ldc`.
 pub fn gemm_packed(
@@ -157,17 +216,56 @@ pub fn gemm_packed(
 ) {
     for mp in 0..m.div_ceil(MR) {
         let rows = MR.min(m - mp * MR);
-        let mut bias_tile = [0.0; MR];
-        if let Some(bias) = bias {
-            bias_tile[..rows].copy_from_slice(&bias[mp * MR..mp * MR + rows]);
-        }
+        let bias_tile = bias_tile(bias, mp, rows);
         let a = &a_packed[mp * k * MR..];
         for np in 0..n.div_ceil(NR) {
             let cols = NR.min(n - np * NR);
-            let b = &b_packed[np * k * NR..];
+            let b = PackedPanel::new(&b_packed[np * k * NR..], k);
             let c_tile = &mut c[mp * MR * ldc + np * NR..];
-            microkernel_4x8(k, a, b, bias_tile, c_tile, ldc, rows, cols);
+            microkernel_4x8(k, a, &b, bias_tile, c_tile, ldc, rows, cols);
         }
+    }
+}
+
+/// `c[m x n] = a * B + bias` where B is the im2col matrix of `src` (element (kk, j) at
+/// `src[row_offsets[kk] + column_offsets[j]]`, n = column_offsets.len()). A panel of NR consecutive
+/// columns is read where the image holds it, with no packing; any other panel (across a row end, or
+/// the ragged last one) is packed into `scratch` first. Each B panel meets every A panel before the
+/// next, so this suits an `a_packed` small enough to stay in cache.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_im2col(
+    m: usize,
+    a_packed: &[f32],
+    src: &[f32],
+    row_offsets: &[usize],
+    column_offsets: &[usize],
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    ldc: usize,
+    scratch: &mut Vec<f32>,
+) {
+    let k = row_offsets.len();
+    let Some(&max_row) = row_offsets.iter().max() else {
+        return;
+    };
+    for (np, cols) in column_offsets.chunks(NR).enumerate() {
+        let c_panel = &mut c[np * NR..];
+        if cols.len() == NR && cols.windows(2).all(|w| w[1] == w[0] + 1) {
+            times_a_panels(m, k, a_packed, &ImagePanel::new(src, row_offsets, max_row, cols[0]), bias, c_panel, ldc, NR);
+        } else {
+            pack_b_gathered(src, row_offsets, cols, scratch);
+            times_a_panels(m, k, a_packed, &PackedPanel::new(scratch, k), bias, c_panel, ldc, cols.len());
+        }
+    }
+}
+
+/// Multiplies every A panel by one B panel into the panel's `cols` columns of `c`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn times_a_panels(m: usize, k: usize, a_packed: &[f32], b: &impl BPanel, bias: Option<&[f32]>, c: &mut [f32], ldc: usize, cols: usize) {
+    for mp in 0..m.div_ceil(MR) {
+        let rows = MR.min(m - mp * MR);
+        microkernel_4x8(k, &a_packed[mp * k * MR..], b, bias_tile(bias, mp, rows), &mut c[mp * MR * ldc..], ldc, rows, cols);
     }
 }
 
@@ -209,6 +307,37 @@ mod tests {
                 assert!(c[i * ldc + n].is_nan(), "wrote past the valid columns");
             }
         }
+    }
+
+    #[test]
+    fn im2col_gemm_reads_consecutive_panels_in_place_and_packs_the_rest() {
+        // A 3x3 stride-1 "convolution" of a 2-channel 7x11 image: output rows of 9 columns, so
+        // panels start inside a row, cross row ends, and the last one is ragged.
+        let (h, w, taps) = (7, 11, 3);
+        let src: Vec<f32> = (0..2 * h * w).map(|i| ((i * 37 % 101) as f32) * 0.25 - 12.0).collect();
+        let row_offsets: Vec<usize> = (0..2).flat_map(|c| (0..taps * taps).map(move |t| c * h * w + (t / taps) * w + t % taps)).collect();
+        let column_offsets: Vec<usize> = (0..h - 2).flat_map(|oh| (0..w - 2).map(move |ow| oh * w + ow)).collect();
+        let (m, k, n) = (6, row_offsets.len(), column_offsets.len());
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32) - 5.0).collect();
+        let bias: Vec<f32> = (0..m).map(|i| i as f32 - 2.0).collect();
+        let mut a_packed = Vec::new();
+        pack_a(&a, m, k, k, &mut a_packed);
+        let ldc = n + 3;
+        let mut c = vec![f32::NAN; m * ldc];
+        // A stale, longer scratch: packed panels must not read past what they packed.
+        let mut scratch = vec![f32::NAN; 4096];
+        gemm_im2col(m, &a_packed, &src, &row_offsets, &column_offsets, Some(&bias), &mut c, ldc, &mut scratch);
+        for i in 0..m {
+            for (j, &col) in column_offsets.iter().enumerate() {
+                let want: f32 = bias[i] + (0..k).map(|kk| a[i * k + kk] * src[row_offsets[kk] + col]).sum::<f32>();
+                assert!((c[i * ldc + j] - want).abs() <= 1e-3 * want.abs().max(1.0), "({i},{j}) {} vs {want}", c[i * ldc + j]);
+            }
+            assert!(c[i * ldc + n..(i + 1) * ldc].iter().all(|v| v.is_nan()), "wrote past the valid columns");
+        }
+        // Every way a panel can come: in place (consecutive), and packed across a row end and ragged.
+        let consecutive = |p: &[usize]| p.len() == NR && p.windows(2).all(|w| w[1] == w[0] + 1);
+        let panels: Vec<bool> = column_offsets.chunks(NR).map(consecutive).collect();
+        assert!(panels.contains(&true) && panels.contains(&false) && n % NR != 0);
     }
 
     #[test]
