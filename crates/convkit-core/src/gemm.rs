@@ -104,10 +104,12 @@ pub fn gemm_abt_accumulate(a: &[f32], lda: usize, m: usize, src: &[f32], n_offse
 
 /// One B panel (`k x NR`) as the microkernel reads it, row by row.
 pub trait BPanel {
+    /// How many rows the panel holds.
+    fn rows(&self) -> usize;
     /// Row `kk` of the panel as two vectors.
     ///
     /// # Safety
-    /// `kk` is below the `k` the panel was built for.
+    /// `kk < self.rows()`.
     unsafe fn row(&self, kk: usize) -> (F32x4, F32x4);
 }
 
@@ -122,6 +124,9 @@ impl<'a> PackedPanel<'a> {
 }
 
 impl BPanel for PackedPanel<'_> {
+    fn rows(&self) -> usize {
+        self.0.len() / NR
+    }
     #[inline(always)]
     unsafe fn row(&self, kk: usize) -> (F32x4, F32x4) {
         (F32x4::load_unchecked(self.0, kk * NR), F32x4::load_unchecked(self.0, kk * NR + LANES))
@@ -145,6 +150,9 @@ impl<'a> ImagePanel<'a> {
 }
 
 impl BPanel for ImagePanel<'_> {
+    fn rows(&self) -> usize {
+        self.row_offsets.len()
+    }
     #[inline(always)]
     unsafe fn row(&self, kk: usize) -> (F32x4, F32x4) {
         let at = *self.row_offsets.get_unchecked(kk) + self.column;
@@ -168,9 +176,10 @@ pub fn microkernel_4x8(
 ) {
     // Fixed-size chunks: the loop carries no bounds checks (V8 does not hoist them).
     let (a, _) = a[..k * MR].as_chunks::<MR>();
+    assert!(k <= b.rows(), "the B panel holds k rows");
     let mut acc = [[F32x4::zero(); 2]; MR];
     for (kk, ak) in a.iter().enumerate() {
-        // SAFETY: kk < k, the rows the panel was built for.
+        // SAFETY: kk < k <= b.rows(), checked above.
         let (b0, b1) = unsafe { b.row(kk) };
         for r in 0..MR {
             let ar = F32x4::splat(ak[r]);
