@@ -22,7 +22,7 @@ function onnxNode(shape) {
 
 /**
  * The peer for `threads` threads; `request(message)` sends a message to that thread count's worker
- * (which answers it with answerOrt) and resolves to its reply.
+ * (which answers it with ortAnswerer) and resolves to its reply.
  */
 export function ortPeer(threads, request, close) {
   const ask = async (message) => {

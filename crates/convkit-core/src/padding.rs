@@ -205,7 +205,7 @@ fn copy_row(src: &[f32], dst: &mut [f32]) {
 pub fn unpad_add(grad_padded: &[f32], channels: usize, p: &ImagePadding, dst: &mut [f32]) {
     let (size, padded) = (p.size, p.padded_size());
     let maps: [Vec<Option<usize>>; 3] = std::array::from_fn(|a| {
-        (0..padded[a]).map(|i| p.mode.source_index(i as isize - p.before[a] as isize, size[a])).collect()
+        (0..padded[a]).map(|i| p.mode.padded_source(i, p.before[a], size[a])).collect()
     });
     let (plane, padded_plane) = (p.plane(), p.padded_plane());
     for c in 0..channels {
