@@ -7,7 +7,7 @@ import type { OpCall } from '../ts/api/call.js';
 import { conv2dProblem, DIST, loadConvkit, suitePool, tensor } from './helpers.js';
 
 function problem(inputShape: number[], weightShape: number[], groups = 1): OpCall {
-  return { op: 'conv2d', kind: 'conv', problem: conv2dProblem(inputShape, weightShape, groups), arrays: [], activation: {} as never, backend: undefined, returnIndices: false };
+  return { op: 'conv2d', kind: 'conv', problem: conv2dProblem(inputShape, weightShape, groups), arrays: [], activation: {} as never, backend: undefined };
 }
 
 describe('splitCall', () => {

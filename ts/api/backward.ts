@@ -62,13 +62,13 @@ export function backwardCall(forward: OpCall, gradOutput: unknown): OpCall {
   const [x, second, third, fourth] = forward.arrays;
   switch (forward.kind) {
     case 'conv':
-      return { ...forward, kind: 'convBackward', arrays: [x, second, dy], returnIndices: false };
+      return { ...forward, kind: 'convBackward', arrays: [x, second, dy] };
     case 'convTranspose':
-      return { ...forward, kind: 'convTransposeBackward', arrays: [x, second, dy], returnIndices: false };
+      return { ...forward, kind: 'convTransposeBackward', arrays: [x, second, dy] };
     case 'pool':
-      return { ...forward, kind: 'poolBackward', arrays: [x, dy], returnIndices: false };
+      return { ...forward, kind: 'poolBackward', arrays: [x, dy] };
     case 'deformConv':
-      return { ...forward, kind: 'deformConvBackward', arrays: [x, second, third, fourth, dy], returnIndices: false };
+      return { ...forward, kind: 'deformConvBackward', arrays: [x, second, third, fourth, dy] };
     default:
       throw new Error(`${op}: ${forward.kind} is already a backward call`);
   }

@@ -22,7 +22,6 @@ interface CallBase {
   arrays: (Float32Array | undefined)[];
   activation: Activation;
   backend: BackendName | undefined;
-  returnIndices: boolean;
 }
 
 export type ResultName = keyof ResultArrays;
@@ -49,7 +48,7 @@ export function resultSpecs(call: OpCall): Partial<Record<ResultName, ResultSpec
     case 'deformConv':
       return { output: activation(p.outputShape, 'out') };
     case 'pool':
-      return { output: activation(p.outputShape, 'out'), ...(call.problem.kind !== 'avg' && { indices: activation(p.outputShape, 'out') }) };
+      return { output: activation(p.outputShape, 'out'), ...(call.problem.returnIndices && { indices: activation(p.outputShape, 'out') }) };
     case 'poolBackward':
       return { gradInput: activation(p.inputShape, 'in') };
     case 'convBackward':
@@ -135,7 +134,7 @@ export function finishCall(call: OpCall, result: ResultArrays): CallResult {
     }),
   ) as Record<ResultName, { data: Float32Array | Int32Array; shape: number[] }>;
   if (!call.kind.endsWith('Backward')) {
-    if (!call.returnIndices) return finished.output as Tensor;
+    if (!finished.indices) return finished.output as Tensor;
     return { output: finished.output as Tensor, indices: finished.indices.data as Int32Array };
   }
   return finished as Partial<Record<ResultName, Tensor>>;

@@ -186,6 +186,5 @@ export function normalizeConv(op: string, dims: number, x: unknown, w: unknown, 
     arrays: [act.data, weight.data, bias],
     activation: act,
     backend: readBackend(op, o.backend),
-    returnIndices: false,
   };
 }

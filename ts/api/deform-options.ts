@@ -76,6 +76,5 @@ export function normalizeDeformConv(op: string, x: unknown, offset: unknown, w: 
     arrays: [act.data, off.data, weight.data, mask, bias],
     activation: act,
     backend: readBackend(op, o.backend),
-    returnIndices: false,
   };
 }

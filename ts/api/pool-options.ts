@@ -90,11 +90,11 @@ export function normalizePool(op: string, kind: PoolKind, dims: number, x: unkno
       ceilMode,
       countIncludePad,
       divisorOverride: o.divisorOverride as number | undefined,
+      returnIndices: optionalBoolean(op, 'returnIndices', o.returnIndices),
     },
     arrays: [act.data],
     activation: act,
     backend: readBackend(op, o.backend),
-    returnIndices: optionalBoolean(op, 'returnIndices', o.returnIndices),
   };
 }
 

@@ -121,6 +121,8 @@ export interface PoolProblem {
   ceilMode: boolean;
   countIncludePad: boolean;
   divisorOverride: number | undefined;
+  /** Max and min pooling: the forward also gives PyTorch's flat per-plane indices. */
+  returnIndices: boolean;
 }
 
 /** PyTorch's pooling output length, including ceil mode's rule that the last window must start

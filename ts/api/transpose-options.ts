@@ -73,6 +73,5 @@ export function normalizeConvTranspose(op: string, dims: number, x: unknown, w: 
     arrays: [act.data, weight.data, bias],
     activation: act,
     backend: readBackend(op, o.backend),
-    returnIndices: false,
   };
 }

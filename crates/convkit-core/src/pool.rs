@@ -4,6 +4,7 @@
 
 use crate::error::ConvError;
 use crate::geometry::{checked_len, lift};
+use crate::simd::{F32x4, LANES};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolKind {
@@ -153,65 +154,232 @@ fn avg_divisor(g: &PoolGeometry, z: &AxisWindow, y: &AxisWindow, x: &AxisWindow)
     }) as f32
 }
 
-/// Runs pooling over `[planes, ...in_size]`; returns the output and, for max/min, the indices.
-pub fn pool_forward(input: &[f32], g: &PoolGeometry) -> (Vec<f32>, Option<Vec<i32>>) {
+/// Runs pooling over `[planes, ...in_size]`; returns the output and, when asked for (max/min), the
+/// indices.
+pub fn pool_forward(input: &[f32], g: &PoolGeometry, with_indices: bool) -> (Vec<f32>, Option<Vec<i32>>) {
+    let windows = windows(g);
+    match g.params.kind {
+        PoolKind::Max if with_indices => pool_picking(input, g, &windows, |v, best| v > best),
+        PoolKind::Min if with_indices => pool_picking(input, g, &windows, |v, best| v < best),
+        PoolKind::Max => (pool_separable::<MaxOf>(input, g, &windows), None),
+        PoolKind::Min => (pool_separable::<MinOf>(input, g, &windows), None),
+        PoolKind::Avg => (pool_separable::<SumOf>(input, g, &windows), None),
+    }
+}
+
+/// Max or min pooling that also says where each pick came from, window by window (`better(v, best)`
+/// says whether `v` beats the pick so far).
+fn pool_picking(input: &[f32], g: &PoolGeometry, windows: &Windows, better: impl Fn(f32, f32) -> bool) -> (Vec<f32>, Option<Vec<i32>>) {
     let in_plane: usize = g.in_size.iter().product();
     let out_plane: usize = g.out_size.iter().product();
-    let windows = windows(g);
-    let kind = g.params.kind;
     let mut output = vec![0.0; g.planes * out_plane];
-    let mut indices = if kind == PoolKind::Avg { None } else { Some(vec![0i32; g.planes * out_plane]) };
+    let mut indices = vec![0i32; g.planes * out_plane];
     for plane in 0..g.planes {
         let src = &input[plane * in_plane..(plane + 1) * in_plane];
         let mut o = plane * out_plane;
         for wz in &windows[0] {
             for wy in &windows[1] {
                 for wx in &windows[2] {
-                    let (zs, ys, xs) = (&wz.taps, &wy.taps, &wx.taps);
-                    match kind {
-                        PoolKind::Avg => {
-                            let mut sum = 0.0f32;
-                            for &z in zs {
-                                for &y in ys {
-                                    let row = (z * g.in_size[1] + y) * g.in_size[2];
-                                    for &x in xs {
-                                        sum += src[row + x];
-                                    }
+                    let mut best = if g.params.kind == PoolKind::Max { f32::NEG_INFINITY } else { f32::INFINITY };
+                    let mut best_at = -1i64;
+                    for &z in &wz.taps {
+                        for &y in &wy.taps {
+                            let row = (z * g.in_size[1] + y) * g.in_size[2];
+                            for &x in &wx.taps {
+                                let v = src[row + x];
+                                // A NaN wins (the last one, as in PyTorch's CPU kernel); an all -inf
+                                // window reports its first tap.
+                                if better(v, best) || v.is_nan() || best_at < 0 {
+                                    best = v;
+                                    best_at = (row + x) as i64;
                                 }
                             }
-                            output[o] = sum / avg_divisor(g, wz, wy, wx);
-                        }
-                        PoolKind::Max | PoolKind::Min => {
-                            let mut best = if kind == PoolKind::Max { f32::NEG_INFINITY } else { f32::INFINITY };
-                            let mut best_at = -1i64;
-                            for &z in zs {
-                                for &y in ys {
-                                    let row = (z * g.in_size[1] + y) * g.in_size[2];
-                                    for &x in xs {
-                                        let v = src[row + x];
-                                        let better = if kind == PoolKind::Max { v > best } else { v < best };
-                                        // A NaN wins (the last one, as in PyTorch's CPU kernel); an
-                                        // all -inf window reports its first tap.
-                                        if better || v.is_nan() || best_at < 0 {
-                                            best = v;
-                                            best_at = (row + x) as i64;
-                                        }
-                                    }
-                                }
-                            }
-                            if best_at < 0 {
-                                best_at = ((wz.first * g.in_size[1] + wy.first) * g.in_size[2] + wx.first) as i64;
-                            }
-                            output[o] = best;
-                            indices.as_mut().unwrap()[o] = best_at as i32;
                         }
                     }
+                    if best_at < 0 {
+                        best_at = ((wz.first * g.in_size[1] + wy.first) * g.in_size[2] + wx.first) as i64;
+                    }
+                    output[o] = best;
+                    indices[o] = best_at as i32;
                     o += 1;
                 }
             }
         }
     }
-    (output, indices)
+    (output, Some(indices))
+}
+
+/// How the separable passes combine taps: max and min propagate NaN (as PyTorch's pick of a NaN does).
+trait Reduction {
+    /// The value of a window with no tap inside the input.
+    const EMPTY: f32;
+    fn scalar(a: f32, b: f32) -> f32;
+    fn vector(a: F32x4, b: F32x4) -> F32x4;
+}
+
+struct MaxOf;
+struct MinOf;
+struct SumOf;
+
+impl Reduction for MaxOf {
+    const EMPTY: f32 = f32::NEG_INFINITY;
+    fn scalar(a: f32, b: f32) -> f32 {
+        if a > b || a.is_nan() {
+            a
+        } else {
+            b
+        }
+    }
+    fn vector(a: F32x4, b: F32x4) -> F32x4 {
+        a.max(b)
+    }
+}
+
+impl Reduction for MinOf {
+    const EMPTY: f32 = f32::INFINITY;
+    fn scalar(a: f32, b: f32) -> f32 {
+        if a < b || a.is_nan() {
+            a
+        } else {
+            b
+        }
+    }
+    fn vector(a: F32x4, b: F32x4) -> F32x4 {
+        a.min(b)
+    }
+}
+
+impl Reduction for SumOf {
+    const EMPTY: f32 = 0.0;
+    fn scalar(a: f32, b: f32) -> f32 {
+        a + b
+    }
+    fn vector(a: F32x4, b: F32x4) -> F32x4 {
+        a.add(b)
+    }
+}
+
+/// Pooling values (no indices). A window is a box, so its max, min or sum is taken one axis at a
+/// time: along x within each row, then y, then z, `kx + ky + kz` taps per output instead of their
+/// product, and the y and z passes combine whole rows with vectors. An axis with a 1-wide window and
+/// stride 1 is skipped.
+fn pool_separable<R: Reduction>(input: &[f32], g: &PoolGeometry, windows: &Windows) -> Vec<f32> {
+    let [d, h, w] = g.in_size;
+    let [od, oh, ow] = g.out_size;
+    let in_plane = d * h * w;
+    let out_plane = od * oh * ow;
+    let active: [bool; 3] = std::array::from_fn(|a| g.kernel[a] != 1 || g.stride[a] != 1);
+    // The passes run x, y, z: the last active one writes the output.
+    let last = (0..3).find(|&a| active[a]);
+    let mut output = vec![0.0; g.planes * out_plane];
+    let mut after_x = vec![0.0; if active[2] && last != Some(2) { d * h * ow } else { 0 }];
+    let mut after_y = vec![0.0; if active[1] && last != Some(1) { d * oh * ow } else { 0 }];
+    for (src, dst) in input.chunks_exact(in_plane).zip(output.chunks_exact_mut(out_plane)) {
+        let mut rows = src;
+        if active[2] {
+            let into = if last == Some(2) { &mut *dst } else { &mut after_x[..] };
+            reduce_within_rows::<R>(rows, w, &windows[2], g, into);
+            rows = &after_x;
+        }
+        if active[1] {
+            let into = if last == Some(1) { &mut *dst } else { &mut after_y[..] };
+            reduce_across_rows::<R>(rows, d, h, ow, &windows[1], into);
+            rows = &after_y;
+        }
+        if active[0] {
+            reduce_across_rows::<R>(rows, 1, d, oh * ow, &windows[0], dst);
+        } else if last.is_none() {
+            dst.copy_from_slice(src);
+        }
+    }
+    if g.params.kind == PoolKind::Avg {
+        divide_by_window(&mut output, g, windows);
+    }
+    output
+}
+
+/// `dst[r][o] = reduce of src[r][x] over window o's taps x`, for rows of length `len` (the x pass).
+/// Windows that lie wholly inside the row take four outputs at a time.
+fn reduce_within_rows<R: Reduction>(src: &[f32], len: usize, windows: &[AxisWindow], g: &PoolGeometry, dst: &mut [f32]) {
+    let (kernel, stride, dilation, pad) = (g.kernel[2], g.stride[2], g.dilation[2], g.padding[2]);
+    let out_len = windows.len();
+    // Outputs `inside` have every tap in the row: start = o * stride - pad >= 0 and
+    // start + (kernel - 1) * dilation < len.
+    let first_inside = pad.div_ceil(stride);
+    let reach = (kernel - 1) * dilation;
+    let end_inside = if len + pad > reach { ((len + pad - reach - 1) / stride + 1).min(out_len) } else { 0 };
+    let first_inside = first_inside.min(out_len);
+    let inside = first_inside..end_inside.max(first_inside);
+    for (row, out) in src.chunks_exact(len).zip(dst.chunks_exact_mut(out_len)) {
+        for o in (0..inside.start).chain(inside.end..out_len) {
+            out[o] = windows[o].taps.iter().fold(R::EMPTY, |acc, &x| R::scalar(acc, row[x]));
+        }
+        let mut o = inside.start;
+        while o + LANES <= inside.end {
+            let start = o * stride - pad;
+            // SAFETY (both loads): they read `row[at..=at + 3 * stride]`, the four lanes' taps,
+            // which lie inside the row because the lanes' outputs are `inside`.
+            let load = |at: usize| match stride {
+                1 => unsafe { F32x4::load_unchecked(row, at) },
+                2 => unsafe { F32x4::load_even_unchecked(row, at) },
+                _ => F32x4::gather(&row[at..], stride),
+            };
+            let mut acc = load(start);
+            for k in 1..kernel {
+                acc = R::vector(acc, load(start + k * dilation));
+            }
+            // SAFETY: o + LANES <= inside.end <= out_len = out.len().
+            unsafe { acc.store_unchecked(out, o) };
+            o += LANES;
+        }
+        for (o, value) in out.iter_mut().enumerate().take(inside.end).skip(o) {
+            let start = o * stride - pad;
+            *value = (1..kernel).fold(row[start], |acc, k| R::scalar(acc, row[start + k * dilation]));
+        }
+    }
+}
+
+/// `dst[b][o][i] = reduce of src[b][t][i] over window o's taps t`, over `blocks` blocks of `len`
+/// rows of `row` elements (the y and z passes): whole rows combined with vectors.
+fn reduce_across_rows<R: Reduction>(src: &[f32], blocks: usize, len: usize, row: usize, windows: &[AxisWindow], dst: &mut [f32]) {
+    for b in 0..blocks {
+        let block = &src[b * len * row..(b + 1) * len * row];
+        for (o, window) in windows.iter().enumerate() {
+            let out = &mut dst[(b * windows.len() + o) * row..][..row];
+            let Some((&first, rest)) = window.taps.split_first() else {
+                out.fill(R::EMPTY);
+                continue;
+            };
+            out.copy_from_slice(&block[first * row..(first + 1) * row]);
+            for &t in rest {
+                let tap = &block[t * row..(t + 1) * row];
+                let mut i = 0;
+                while i + LANES <= row {
+                    // SAFETY: i + LANES <= row = out.len() = tap.len().
+                    unsafe { R::vector(F32x4::load_unchecked(out, i), F32x4::load_unchecked(tap, i)).store_unchecked(out, i) };
+                    i += LANES;
+                }
+                for i in i..row {
+                    out[i] = R::scalar(out[i], tap[i]);
+                }
+            }
+        }
+    }
+}
+
+/// Average pooling's last step: each window's sum divided by its divisor.
+fn divide_by_window(output: &mut [f32], g: &PoolGeometry, windows: &Windows) {
+    let out_plane: usize = g.out_size.iter().product();
+    for plane in output.chunks_exact_mut(out_plane) {
+        let mut sums = plane.iter_mut();
+        for wz in &windows[0] {
+            for wy in &windows[1] {
+                for wx in &windows[2] {
+                    *sums.next().unwrap() /= avg_divisor(g, wz, wy, wx);
+                }
+            }
+        }
+    }
 }
 
 /// Gradient of `pool_forward` with respect to its input: max/min route each output's gradient to
@@ -221,7 +389,8 @@ pub fn pool_backward(input: &[f32], grad_output: &[f32], g: &PoolGeometry) -> Ve
     let out_plane: usize = g.out_size.iter().product();
     let mut grad = vec![0.0; input.len()];
     let windows = windows(g);
-    if let (_, Some(indices)) = pool_forward(input, g) {
+    if g.params.kind != PoolKind::Avg {
+        let indices = pool_forward(input, g, true).1.expect("max and min pooling give indices");
         // A window with no tap inside the input picked nothing: its (PyTorch) index may even alias
         // another element, so such windows are skipped by their geometry.
         let mut empty = Vec::with_capacity(out_plane);
@@ -264,6 +433,86 @@ pub fn pool_backward(input: &[f32], grad_output: &[f32], g: &PoolGeometry) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_data::uniform;
+
+    /// Average pooling the plain way: each window summed in f64 and divided.
+    fn naive_average(input: &[f32], g: &PoolGeometry) -> Vec<f64> {
+        let w = windows(g);
+        let in_plane: usize = g.in_size.iter().product();
+        let mut out = Vec::new();
+        for src in input.chunks_exact(in_plane) {
+            for wz in &w[0] {
+                for wy in &w[1] {
+                    for wx in &w[2] {
+                        let mut sum = 0.0f64;
+                        for &z in &wz.taps {
+                            for &y in &wy.taps {
+                                for &x in &wx.taps {
+                                    sum += src[(z * g.in_size[1] + y) * g.in_size[2] + x] as f64;
+                                }
+                            }
+                        }
+                        out.push(sum / avg_divisor(g, wz, wy, wx) as f64);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn separable_pooling_matches_window_by_window_pooling() {
+        // Geometries in 1 to 3 dimensions with every stride path of the x pass (1, 2, gathered),
+        // dilation, padding, ceil mode, rows too short for a vector, and NaN and infinities among
+        // the values (max and min must pick a NaN, as the window-by-window pick does).
+        let mut cases = 0;
+        for seed in 0..400u64 {
+            let r = |i: u64| (seed.wrapping_mul(2654435761).wrapping_add(i * 40503) >> 7) as usize;
+            let dims = 1 + r(1) % 3;
+            let kind = [PoolKind::Max, PoolKind::Min, PoolKind::Avg][r(2) % 3];
+            let kernel: Vec<usize> = (0..dims).map(|a| 1 + r(10 + a as u64) % 4).collect();
+            let stride: Vec<usize> = (0..dims).map(|a| 1 + r(20 + a as u64) % 3).collect();
+            let dilation: Vec<usize> = (0..dims).map(|a| if kind == PoolKind::Avg { 1 } else { 1 + r(30 + a as u64) % 2 }).collect();
+            let padding: Vec<usize> = (0..dims).map(|a| r(40 + a as u64) % (kernel[a] / 2 + 1)).collect();
+            let size: Vec<usize> = (0..dims).map(|a| [1, 3, 7, 19, 26][r(50 + a as u64) % 5]).collect();
+            let params = PoolParams {
+                kind,
+                kernel,
+                stride,
+                padding,
+                dilation,
+                ceil_mode: r(3) % 2 == 0,
+                count_include_pad: r(4) % 2 == 0,
+                divisor_override: (r(5) % 4 == 0).then_some(5),
+            };
+            let shape: Vec<usize> = [2, 1].into_iter().chain(size).collect();
+            let Ok(g) = PoolGeometry::new(&shape, &params) else { continue };
+            cases += 1;
+            let mut x = uniform(shape.iter().product(), seed);
+            for (i, v) in x.iter_mut().enumerate() {
+                match (i * 7 + seed as usize) % 23 {
+                    0 if kind != PoolKind::Avg => *v = f32::NAN,
+                    1 => *v = f32::NEG_INFINITY,
+                    2 => *v = f32::INFINITY,
+                    _ => {}
+                }
+            }
+            let (got, none) = pool_forward(&x, &g, false);
+            assert!(none.is_none());
+            if kind == PoolKind::Avg {
+                for (o, (&got, want)) in got.iter().zip(naive_average(&x, &g)).enumerate() {
+                    let close = (got as f64 - want).abs() <= 1e-5 * (1.0 + want.abs()) || (got.is_nan() && want.is_nan()) || got as f64 == want;
+                    assert!(close, "{params:?} {shape:?}: output {o} is {got}, expected {want}");
+                }
+            } else {
+                let (want, _) = pool_forward(&x, &g, true);
+                for (o, (&got, &want)) in got.iter().zip(&want).enumerate() {
+                    assert!(got == want || (got.is_nan() && want.is_nan()), "{params:?} {shape:?}: output {o} is {got}, expected {want}");
+                }
+            }
+        }
+        assert!(cases > 250, "only {cases} geometries were valid");
+    }
 
     fn params(kind: PoolKind, k: usize, s: usize, p: usize) -> PoolParams {
         PoolParams {
@@ -290,17 +539,17 @@ mod tests {
     fn max_min_avg_with_indices() {
         let x = [1.0, 5.0, -2.0, 4.0, 3.0];
         let g = PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Max, 2, 2, 1)).unwrap();
-        let (out, idx) = pool_forward(&x, &g);
+        let (out, idx) = pool_forward(&x, &g, true);
         assert_eq!(out, vec![1.0, 5.0, 4.0]);
         assert_eq!(idx.unwrap(), vec![0, 1, 3]);
         let g = PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Min, 2, 2, 1)).unwrap();
-        assert_eq!(pool_forward(&x, &g).0, vec![1.0, -2.0, 3.0]);
+        assert_eq!(pool_forward(&x, &g, false).0, vec![1.0, -2.0, 3.0]);
         let g = PoolGeometry::new(&[1, 1, 5], &params(PoolKind::Avg, 2, 2, 1)).unwrap();
-        assert_eq!(pool_forward(&x, &g).0, vec![0.5, 1.5, 3.5]);
+        assert_eq!(pool_forward(&x, &g, false).0, vec![0.5, 1.5, 3.5]);
         let mut p = params(PoolKind::Avg, 2, 2, 1);
         p.count_include_pad = false;
         let g = PoolGeometry::new(&[1, 1, 5], &p).unwrap();
-        assert_eq!(pool_forward(&x, &g).0, vec![1.0, 1.5, 3.5]);
+        assert_eq!(pool_forward(&x, &g, false).0, vec![1.0, 1.5, 3.5]);
     }
 
     #[test]
@@ -322,7 +571,7 @@ mod tests {
         let mut p = params(PoolKind::Max, 2, 2, 1);
         p.dilation = vec![2];
         let g = PoolGeometry::new(&[1, 1, 1], &p).unwrap();
-        let (out, idx) = pool_forward(&[5.0], &g);
+        let (out, idx) = pool_forward(&[5.0], &g, true);
         assert_eq!((out, idx.unwrap()), (vec![f32::NEG_INFINITY], vec![1]));
         assert_eq!(pool_backward(&[5.0], &[1.0], &g), vec![0.0]);
     }

@@ -93,6 +93,16 @@ mod imp {
         pub fn mul(self, o: Self) -> Self {
             F32x4(f32x4_mul(self.0, o.0))
         }
+        /// Lane-wise maximum; a NaN in either lane gives NaN.
+        #[inline(always)]
+        pub fn max(self, o: Self) -> Self {
+            F32x4(f32x4_max(self.0, o.0))
+        }
+        /// Lane-wise minimum; a NaN in either lane gives NaN.
+        #[inline(always)]
+        pub fn min(self, o: Self) -> Self {
+            F32x4(f32x4_min(self.0, o.0))
+        }
         /// The 4x4 transpose of rows `m` (eight shuffles).
         #[inline(always)]
         pub fn transpose4(m: [Self; 4]) -> [Self; 4] {
@@ -199,6 +209,14 @@ mod imp {
             F32x4(std::array::from_fn(|i| self.0[i] + a.0[i] * b.0[i]))
         }
         #[inline(always)]
+        pub fn max(self, o: Self) -> Self {
+            F32x4(std::array::from_fn(|i| if self.0[i] > o.0[i] || self.0[i].is_nan() { self.0[i] } else { o.0[i] }))
+        }
+        #[inline(always)]
+        pub fn min(self, o: Self) -> Self {
+            F32x4(std::array::from_fn(|i| if self.0[i] < o.0[i] || self.0[i].is_nan() { self.0[i] } else { o.0[i] }))
+        }
+        #[inline(always)]
         pub fn transpose4(m: [Self; 4]) -> [Self; 4] {
             std::array::from_fn(|i| F32x4(std::array::from_fn(|j| m[j].0[i])))
         }
@@ -251,5 +269,11 @@ mod tests {
         assert_eq!(out, [1.0, 3.0, 5.0, 7.0]);
         even.shift_in(F32x4::load(&row[5..9])).store(&mut out);
         assert_eq!(out, [2.0, 4.0, 6.0, 8.0]);
+        let nan = F32x4::from_array([f32::NAN, 1.0, 2.0, -1.0]);
+        let other = F32x4::from_array([0.0, f32::NAN, 3.0, -2.0]);
+        nan.max(other).store(&mut out);
+        assert!(out[0].is_nan() && out[1].is_nan() && out[2..] == [3.0, -1.0]);
+        nan.min(other).store(&mut out);
+        assert!(out[0].is_nan() && out[1].is_nan() && out[2..] == [2.0, -2.0]);
     }
 }

@@ -346,7 +346,8 @@ impl PoolResult {
     }
 }
 
-/// Max (kind 0), min (1) or average (2) pooling over channels-first data.
+/// Max (kind 0), min (1) or average (2) pooling over channels-first data; max and min also give
+/// indices `with_indices`.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn pool(
@@ -360,9 +361,10 @@ pub fn pool(
     ceil_mode: bool,
     count_include_pad: bool,
     divisor_override: Option<u32>,
+    with_indices: bool,
 ) -> Result<PoolResult, JsError> {
     let g = pool_geometry(input, input_shape, kind, kernel, stride, padding, dilation, ceil_mode, count_include_pad, divisor_override)?;
-    let (output, indices) = pool_forward(input, &g);
+    let (output, indices) = pool_forward(input, &g, with_indices);
     Ok(PoolResult { output, indices })
 }
 

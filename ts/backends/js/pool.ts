@@ -37,6 +37,7 @@ function poolGeometry(p: PoolProblem) {
   const dilation = lift(p.dilation, 1);
   return {
     size,
+    out,
     windows: [0, 1, 2].map((a) => axisWindows(size[a], out[a], kernel[a], stride[a], pad[a], dilation[a])),
     inPlane: size[0] * size[1] * size[2],
     outPlane: out[0] * out[1] * out[2],
@@ -50,9 +51,14 @@ function avgDivisor(p: PoolProblem, wz: AxisWindow, wy: AxisWindow, wx: AxisWind
 }
 
 export function poolJs(p: PoolProblem, input: Float32Array): PoolOutput {
+  return p.returnIndices ? poolPicking(p, input) : { output: poolSeparable(p, input) };
+}
+
+/** Max or min pooling that also says where each pick came from, window by window. */
+function poolPicking(p: PoolProblem, input: Float32Array): Required<PoolOutput> {
   const { size, windows, inPlane, outPlane, planes } = poolGeometry(p);
   const output = new Float32Array(planes * outPlane);
-  const indices = p.kind === 'avg' ? undefined : new Int32Array(planes * outPlane);
+  const indices = new Int32Array(planes * outPlane);
   const isMax = p.kind === 'max';
   for (let plane = 0; plane < planes; plane++) {
     const src = plane * inPlane;
@@ -60,36 +66,81 @@ export function poolJs(p: PoolProblem, input: Float32Array): PoolOutput {
     for (const wz of windows[0])
       for (const wy of windows[1])
         for (const wx of windows[2]) {
-          if (indices) {
-            let best = isMax ? -Infinity : Infinity;
-            let at = -1;
-            for (const z of wz.taps)
-              for (const y of wy.taps) {
-                const row = (z * size[1] + y) * size[2];
-                for (const x of wx.taps) {
-                  const v = input[src + row + x];
-                  // A NaN wins (the last one, as in PyTorch); an all -inf window reports its first tap.
-                  if ((isMax ? v > best : v < best) || v !== v || at < 0) {
-                    best = v;
-                    at = row + x;
-                  }
+          let best = isMax ? -Infinity : Infinity;
+          let at = -1;
+          for (const z of wz.taps)
+            for (const y of wy.taps) {
+              const row = (z * size[1] + y) * size[2];
+              for (const x of wx.taps) {
+                const v = input[src + row + x];
+                // A NaN wins (the last one, as in PyTorch); an all -inf window reports its first tap.
+                if ((isMax ? v > best : v < best) || v !== v || at < 0) {
+                  best = v;
+                  at = row + x;
                 }
               }
-            output[o] = best;
-            indices[o] = at >= 0 ? at : (wz.first * size[1] + wy.first) * size[2] + wx.first;
-          } else {
-            let sum = 0;
-            for (const z of wz.taps)
-              for (const y of wy.taps) {
-                const row = src + (z * size[1] + y) * size[2];
-                for (const x of wx.taps) sum += input[row + x];
-              }
-            output[o] = sum / avgDivisor(p, wz, wy, wx);
-          }
+            }
+          output[o] = best;
+          indices[o] = at >= 0 ? at : (wz.first * size[1] + wy.first) * size[2] + wx.first;
           o++;
         }
   }
-  return indices ? { output, indices } : { output };
+  return { output, indices };
+}
+
+/** The value of a window with no tap inside the input. */
+const EMPTY: Record<PoolProblem['kind'], number> = { max: -Infinity, min: Infinity, avg: 0 };
+
+/** Pooling values (no indices), one axis at a time as in pool.rs: along x, then y, then z. */
+function poolSeparable(p: PoolProblem, input: Float32Array): Float32Array {
+  const { size, out, windows, inPlane, outPlane, planes } = poolGeometry(p);
+  const output = new Float32Array(planes * outPlane);
+  // Each pass reduces one axis of `[blocks, length, row]` data; the shape after x, y and z.
+  const shapes = [
+    [size[0] * size[1], size[2], 1, size[0] * size[1] * out[2]],
+    [size[0], size[1], out[2], size[0] * out[1] * out[2]],
+    [1, size[0], out[1] * out[2], outPlane],
+  ];
+  const temps = shapes.map(([, , , length]) => new Float32Array(length));
+  for (let plane = 0; plane < planes; plane++) {
+    let src = input.subarray(plane * inPlane, (plane + 1) * inPlane);
+    for (const axis of [2, 1, 0]) {
+      const [blocks, length, row] = shapes[2 - axis];
+      reduceAxis(p.kind, src, blocks, length, row, windows[axis], temps[2 - axis]);
+      src = temps[2 - axis];
+    }
+    output.set(src, plane * outPlane);
+  }
+  if (p.kind === 'avg') {
+    let o = 0;
+    for (let plane = 0; plane < planes; plane++)
+      for (const wz of windows[0]) for (const wy of windows[1]) for (const wx of windows[2]) output[o++] /= avgDivisor(p, wz, wy, wx);
+  }
+  return output;
+}
+
+/** `dst[b][o][i]` = the max, min or sum of `src[b][t][i]` over window o's taps t. Math.max and
+ * Math.min give NaN when either value is NaN, as PyTorch picks a NaN. */
+function reduceAxis(kind: PoolProblem['kind'], src: Float32Array, blocks: number, length: number, row: number, windows: AxisWindow[], dst: Float32Array): void {
+  for (let b = 0; b < blocks; b++) {
+    const block = b * length * row;
+    for (let o = 0; o < windows.length; o++) {
+      const { taps } = windows[o];
+      const at = (b * windows.length + o) * row;
+      if (!taps.length) {
+        dst.fill(EMPTY[kind], at, at + row);
+        continue;
+      }
+      const first = block + taps[0] * row;
+      for (let i = 0; i < row; i++) dst[at + i] = src[first + i];
+      for (let t = 1; t < taps.length; t++) {
+        const tap = block + taps[t] * row;
+        if (kind === 'max') for (let i = 0; i < row; i++) dst[at + i] = Math.max(dst[at + i], src[tap + i]);
+        else if (kind === 'min') for (let i = 0; i < row; i++) dst[at + i] = Math.min(dst[at + i], src[tap + i]);
+        else for (let i = 0; i < row; i++) dst[at + i] += src[tap + i];
+      }
+    }
+  }
 }
 
 /** Gradient with respect to the input: max/min route each output's gradient to the element they
@@ -98,12 +149,12 @@ export function poolBackwardJs(p: PoolProblem, input: Float32Array, gradOutput: 
   const { size, windows, inPlane, outPlane, planes } = poolGeometry(p);
   const gradInput = new Float32Array(input.length);
   if (p.kind !== 'avg') {
-    const { indices } = poolJs(p, input);
+    const { indices } = poolPicking(p, input);
     // A window with no tap inside the input picked nothing: its (PyTorch) index may even alias
     // another element, so such windows are skipped by their geometry.
     const empty = windows[0].flatMap((z) => windows[1].flatMap((y) => windows[2].map((x) => !z.taps.length || !y.taps.length || !x.taps.length)));
     for (let o = 0; o < gradOutput.length; o++) {
-      if (!empty[o % outPlane]) gradInput[Math.floor(o / outPlane) * inPlane + indices![o]] += gradOutput[o];
+      if (!empty[o % outPlane]) gradInput[Math.floor(o / outPlane) * inPlane + indices[o]] += gradOutput[o];
     }
     return { gradInput };
   }

@@ -170,7 +170,7 @@ export async function createWasmBackend(build: WasmBuild, bytes: BufferSource): 
       return gradients(() => glue.poolBackward(input, u32(p.inputShape), gradOutput, ...poolOptions(p)));
     },
     pool(p, input) {
-      const result = guarded(() => glue.pool(input, u32(p.inputShape), ...poolOptions(p)));
+      const result = guarded(() => glue.pool(input, u32(p.inputShape), ...poolOptions(p), p.returnIndices));
       try {
         const output = result.takeOutput();
         const indices = result.takeIndices();
