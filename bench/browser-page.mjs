@@ -3,7 +3,7 @@
 import { measurePeak } from './peak.mjs';
 import { ortPeer } from './ort-peer.mjs';
 import { openQuietGate } from './quiet.mjs';
-import { QUICK_SHAPES, SHAPES } from './shapes.mjs';
+import { BENCH_SHAPES, QUICK_SHAPES } from './shapes.mjs';
 import { convkitRunners, runConvSuite, runHeader } from './suite.mjs';
 import { loadTfjsPeers } from './tfjs-peer.mjs';
 import { WARM_UP_MS } from './timing.mjs';
@@ -36,7 +36,7 @@ window.runBench = async ({ quick, peakBinaries }) => {
   const runners = convkitRunners({ relaxed, simd, scalar, pool, onePool });
   // The page's own core only: a canary thread would need SharedArrayBuffer (cross-origin isolation).
   const gate = await openQuietGate(binaries.find((b) => b.accumulators === 12).bytes);
-  const rows = await runConvSuite({ shapes: quick ? QUICK_SHAPES : SHAPES, runs, runners, peers, peakGflops: peak.gflops, gate });
+  const rows = await runConvSuite({ shapes: quick ? QUICK_SHAPES : BENCH_SHAPES, runs, runners, peers, peakGflops: peak.gflops, gate });
   await Promise.all([pool.terminate(), onePool.terminate()]);
   await Promise.all(peers.map((p) => p.close?.()));
   const environment = `${navigator.userAgent}, ${navigator.hardwareConcurrency} cores`;

@@ -1,5 +1,6 @@
 // A minimal ONNX model writer: one Conv or ConvTranspose node with its weight (and bias) as
-// initializers, so onnxruntime-web can run the benchmark's layers without a model file.
+// initializers, or one pooling node, so onnxruntime-web can run the benchmark's layers without a
+// model file.
 // Only the protobuf fields the node needs are written (onnx.proto field numbers in the comments).
 
 const WIRE_VARINT = 0;
@@ -69,11 +70,12 @@ function valueInfo(w, name, shape) {
 }
 
 /**
- * The ONNX bytes of `Y = op(X, W[, B])`: op is 'Conv' or 'ConvTranspose', attributes are integers or
- * integer lists (strides, pads, dilations, group, ...), shapes are the input's and the output's.
+ * The ONNX bytes of `Y = op(X[, W[, B]])`: op is 'Conv' or 'ConvTranspose' (with a weight), or a
+ * pooling op (without), attributes are integers or integer lists (strides, pads, dilations, group,
+ * ...), shapes are the input's and the output's.
  */
 export function singleNodeModel({ op, attributes, weight, bias, inputShape, outputShape }) {
-  const inputs = ['X', 'W', ...(bias ? ['B'] : [])];
+  const inputs = ['X', ...(weight ? ['W'] : []), ...(bias ? ['B'] : [])];
   return new Writer()
     .int(1, 8) // ir_version
     .message(8, (opset) => opset.string(1, '').int(2, 17)) // opset_import: domain, version
@@ -92,7 +94,7 @@ export function singleNodeModel({ op, attributes, weight, bias, inputShape, outp
         }
       });
       graph.string(2, 'convkit-bench');
-      graph.message(5, (t) => tensorProto(t, 'W', weight));
+      if (weight) graph.message(5, (t) => tensorProto(t, 'W', weight));
       if (bias) graph.message(5, (t) => tensorProto(t, 'B', bias));
       graph.message(11, (v) => valueInfo(v, 'X', inputShape));
       graph.message(12, (v) => valueInfo(v, 'Y', outputShape));

@@ -3,11 +3,19 @@
 import { singleNodeModel } from './onnx.mjs';
 import { timeCall } from './timing.mjs';
 
-/** ONNX attributes of a shape's Conv / ConvTranspose node. */
+/** ONNX attributes of a shape's Conv / ConvTranspose / MaxPool / AveragePool node. */
 function onnxNode(shape) {
   const rank = shape.x.length - 2;
   const perAxis = (v, fallback) => (Array.isArray(v) ? v : Array(rank).fill(v ?? fallback));
   const pad = perAxis(shape.opts.padding, 0);
+  if (!shape.w) {
+    const kernel = perAxis(shape.opts.kernelSize);
+    return {
+      op: shape.op.startsWith('max') ? 'MaxPool' : 'AveragePool',
+      // PyTorch's default: average pooling counts the padding.
+      attributes: { kernel_shape: kernel, strides: perAxis(shape.opts.stride, kernel[0]), pads: [...pad, ...pad], ...(shape.op.startsWith('avg') && { count_include_pad: 1 }) },
+    };
+  }
   return {
     op: shape.op.startsWith('convTranspose') ? 'ConvTranspose' : 'Conv',
     attributes: {

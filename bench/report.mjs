@@ -23,7 +23,7 @@ export function printTables(results) {
   const names = [...results.runners, ...results.peers.map((p) => p.name)];
   console.log(`convkit ${results.convkit}, median of ${results.reps} runs after ${results.warmUpMs} ms of warm-up each, ${results.environment}`);
   console.log(`wasm SIMD128 peak (f32x4 mul+add): ${fixed(peak.gflops, 1)} GFLOP/s (${peak.byAccumulators.map((b) => `${b.accumulators} acc ${fixed(b.gflops, 1)}`).join(', ')})`);
-  console.log('\nconvolutions, median ms (GFLOP/s); convkit first, then the peers (ort(n) = onnxruntime-web with n threads):');
+  console.log('\nlayers, median ms (GFLOP/s; pooling counts a comparison or an add per window tap as a multiply-add); convkit first, then the peers (ort(n) = onnxruntime-web with n threads):');
   console.log(table(['shape', 'MMACs', ...names], rows.map((r) => [r.shape, fixed(r.macs / 1e6, 1), ...entries(results, r).map(([, e]) => cell(e))])));
   const timed = rows.flatMap((r) => entries(results, r).flatMap(([, e]) => (e?.times ? [e] : [])));
   const count = (key) => timed.reduce((n, e) => n + (e[key] ?? 0), 0);
@@ -86,9 +86,9 @@ function shapeChart(results, row) {
   const peakAt = ((100 * results.peak.gflops) / scale).toFixed(2);
   const s = row.summary;
   return `<section><h2>${escape(row.shape)}</h2>
-<p>${escape(row.op)} x [${row.x}] w [${row.w}] ${escape(JSON.stringify(row.opts))}, ${fixed(row.macs / 1e6, 1)} MMACs.
+<p>${escape(row.op)} x [${row.x}]${row.w ? ` w [${row.w}]` : ''} ${escape(JSON.stringify(row.opts))}, ${fixed(row.macs / 1e6, 1)} MMACs.
 Best single-thread peer: ${escape(s.bestPeer ?? 'n/a')} (${fixed(s.bestPeerGflops, 2)} GFLOP/s); wasm-simd/peer ${ratio(s.simdVsPeer)}, relaxed/peer ${ratio(s.relaxedVsPeer)}, pool(2) ${ratio(s.poolSpeedup)} over pool(1) and ${ratio(s.poolVsThread)} over one wasm-simd thread.
-Targets: best wasm build ${verdict(s.targets.wasmVsBestPeer)} (>= ${s.targets.wasmVsBestPeer.target}x), pool ${verdict(s.targets.poolSpeedup)}, js ${verdict(s.targets.jsVsTfjsCpu)} (>= ${s.targets.jsVsTfjsCpu.target}x tfjs-cpu).</p>
+${s.targets.wasmVsBestPeer ? `Targets: best wasm build ${verdict(s.targets.wasmVsBestPeer)}, pool ${verdict(s.targets.poolSpeedup)}, js ${verdict(s.targets.jsVsTfjsCpu)} tfjs-cpu.` : 'A variant: no targets.'}</p>
 <div class="chart" style="--peak:${peakAt}%">${bars}</div></section>`;
 }
 

@@ -1,4 +1,4 @@
-// convkit benchmark: every convolution kind (shapes S1-S10) on convkit's wasm-SIMD, wasm-relaxed-SIMD,
+// convkit benchmark: every convolution kind (shapes S1-S10, then variants V1-V5) on convkit's wasm-SIMD, wasm-relaxed-SIMD,
 // wasm-scalar and JS backends and pools of 1 and 2 workers, against TensorFlow.js (wasm, cpu) and
 // onnxruntime-web (1 and 2 threads) on the same inputs, with the machine's wasm SIMD peak measured
 // in the same run; then the image filters on an RGBA image and denormal inputs. Prints tables,
@@ -11,12 +11,12 @@ import { openQuietGate } from './quiet.mjs';
 import { otherCoreCanary } from './quiet-node.mjs';
 import { loadPeers } from './peers.mjs';
 import { htmlReport, printTables } from './report.mjs';
-import { QUICK_SHAPES, SHAPES } from './shapes.mjs';
+import { BENCH_SHAPES, QUICK_SHAPES } from './shapes.mjs';
 import { convkitRunners, runConvSuite, runHeader } from './suite.mjs';
 import { WARM_UP_MS, median, randomTensor, timeRuns } from './timing.mjs';
 
 const quick = process.argv.includes('--quick');
-const shapes = quick ? QUICK_SHAPES : SHAPES;
+const shapes = quick ? QUICK_SHAPES : BENCH_SHAPES;
 const runs = { reps: quick ? 2 : 11, warmUpMs: quick ? 0 : WARM_UP_MS };
 const time = async (fn) => median(await timeRuns(fn, runs.reps, runs.warmUpMs));
 

@@ -6,7 +6,8 @@ import { maxRelDiff, median, randomTensor, timeCall, timeInterleaved } from './t
 
 export const TOLERANCE = 1e-3;
 
-const call = (lib, extra) => (shape, x, w) => lib[shape.op](x, w, { ...shape.opts, ...extra });
+/** A runner's call: `op(x, w, opts)`, or `op(x, opts)` for a shape without a weight (pooling). */
+const call = (lib, extra) => (shape, x, w) => lib[shape.op](x, ...(w ? [w] : []), { ...shape.opts, ...extra });
 
 /** Why the relaxed-SIMD instance cannot run, or undefined when it loaded. */
 function relaxedMissing(relaxed, engineFlag) {
@@ -33,9 +34,10 @@ export function convkitRunners({ relaxed, simd, scalar, pool, onePool }, engineF
   ];
 }
 
-function check(name, shape, got, reference) {
+/** Why `got` is not convkit JS backend's answer within the tolerance, or undefined when it is. */
+function disagreement(got, reference) {
   const diff = maxRelDiff(got, reference);
-  if (!(diff < TOLERANCE)) throw new Error(`${name} disagrees with convkit's JS backend on ${shape.name}: ${diff}`);
+  return diff < TOLERANCE ? undefined : `disagrees with convkit's JS backend (max relative difference ${diff})`;
 }
 
 const target = (ratio, bar) => ({ target: bar, ratio, met: ratio === undefined ? undefined : ratio >= bar });
@@ -64,11 +66,14 @@ function summarize(row, peers, shape) {
     relaxedVsPeer,
     poolSpeedup,
     poolVsThread,
-    targets: {
-      wasmVsBestPeer: target(convkitVsPeer, shape.target),
-      ...(shape.poolTarget && { poolSpeedup: target(poolSpeedup, shape.poolTarget) }),
-      jsVsTfjsCpu: target(jsVsTfjsCpu, TARGETS.jsVsTfjsCpu),
-    },
+    // The issue's shapes have targets; the variants none.
+    targets: shape.target
+      ? {
+          wasmVsBestPeer: target(convkitVsPeer, shape.target),
+          ...(shape.poolTarget && { poolSpeedup: target(poolSpeedup, shape.poolTarget) }),
+          jsVsTfjsCpu: target(jsVsTfjsCpu, TARGETS.jsVsTfjsCpu),
+        }
+      : {},
   };
 }
 
@@ -97,8 +102,8 @@ async function openRunner(run, shape, x, w) {
 /**
  * One row per shape: `results` (convkit runners) and `peers`, each `{ ms, times, retaken, contended,
  * gflops, ofPeak }` or `{ na: reason }`, and a `summary`. Every runner and peer is timed in the same
- * rounds (timeInterleaved), behind the quiet-host `gate` if given. A runner or peer whose output
- * differs throws.
+ * rounds (timeInterleaved), behind the quiet-host `gate` if given. A convkit runner whose output
+ * differs throws; a peer whose output differs is reported not available, with the difference.
  */
 export async function runConvSuite({ shapes, runs, runners, peers, peakGflops, gate, log = () => {} }) {
   const timing = (macs, { times, retaken, contended }) => {
@@ -109,7 +114,7 @@ export async function runConvSuite({ shapes, runs, runners, peers, peakGflops, g
   const rows = [];
   for (const shape of shapes) {
     const x = randomTensor(shape.x, 1);
-    const w = randomTensor(shape.w, 2);
+    const w = shape.w && randomTensor(shape.w, 2);
     const reference = await runners.find((r) => r.name === 'js').run(shape, x, w);
     const macs = usefulMacs(shape, reference.shape);
     const row = { shape: shape.name, op: shape.op, x: shape.x, w: shape.w, opts: shape.opts, macs, results: {}, peers: {} };
@@ -119,14 +124,23 @@ export async function runConvSuite({ shapes, runs, runners, peers, peakGflops, g
         if (missing) row.results[name] = { na: missing };
         else timed.push({ entries: row.results, name, session: await openRunner(run, shape, x, w) });
       }
+      for (const { name, session } of timed) {
+        const wrong = disagreement(session.output, reference.data);
+        if (wrong) throw new Error(`${name} ${wrong} on ${shape.name}`);
+      }
+      // A peer that cannot run a layer, or gets it wrong, is not timed on it; the reason is reported.
       for (const peer of peers) {
+        let session;
         try {
-          timed.push({ entries: row.peers, name: peer.name, session: await peer.open(shape, x, w, reference.shape) });
+          session = await peer.open(shape, x, w, reference.shape);
+          const wrong = disagreement(session.output, reference.data);
+          if (wrong) throw new Error(wrong);
+          timed.push({ entries: row.peers, name: peer.name, session });
         } catch (e) {
+          await session?.close();
           row.peers[peer.name] = { na: String(e?.message ?? e) };
         }
       }
-      for (const { name, session } of timed) check(name, shape, session.output, reference.data);
       const times = await timeInterleaved(timed.map((t) => t.session.step), runs.reps, runs.warmUpMs, gate);
       timed.forEach(({ entries, name }, i) => (entries[name] = timing(macs, times[i])));
     } finally {

@@ -30,8 +30,21 @@ function tfjsPad(shape) {
   return pad;
 }
 
+/** tfjs's pooling call (maxPool, avgPool, maxPool3d, avgPool3d) with PyTorch's symmetric padding. */
+function tfjsPooling(shape) {
+  const [kind, rank] = [shape.op.slice(0, 3), shape.x.length - 2];
+  if (rank === 1) throw new Error('tfjs has no 1D pooling');
+  const { kernelSize, stride = kernelSize, padding = 0 } = shape.opts;
+  if (rank === 3) {
+    if (padding) throw new Error('tfjs 3D pooling has no explicit padding');
+    return { run: (x) => tf[`${kind}Pool3d`](x, kernelSize, stride, 'valid', undefined, 'NDHWC') };
+  }
+  return { run: (x) => tf[`${kind}Pool`](x, kernelSize, stride, padding === 0 ? 'valid' : padding) };
+}
+
 /** The tfjs call for a shape (inputs already channels-last), or an Error saying why tfjs has none. */
 function tfjsCall(shape, outputShape) {
+  if (!shape.w) return tfjsPooling(shape);
   const rank = shape.x.length - 2;
   const stride = scalarOf(shape.opts.stride);
   const dilation = scalarOf(shape.opts.dilation);
@@ -61,11 +74,11 @@ function tfjsPeer(name, backend) {
       const rank = shape.x.length - 2;
       const [xLast, filter] = tf.tidy(() => [
         tf.transpose(tf.tensor(x.data, x.shape), TO_LAST[rank]),
-        tf.transpose(tf.tensor(w.data, w.shape), call.filterPerm),
+        w && tf.transpose(tf.tensor(w.data, w.shape), call.filterPerm),
       ]);
       const close = () => {
         xLast.dispose();
-        filter.dispose();
+        filter?.dispose();
       };
       try {
         const output = tf.tidy(() => tf.transpose(call.run(xLast, filter), TO_FIRST[rank]).dataSync());

@@ -1,4 +1,5 @@
-// `npm run bench -- --quick` keeps working: it runs every convkit backend and every peer on S1..S10,
+// `npm run bench -- --quick` keeps working: it runs every convkit backend and every peer on S1..S10
+// and the variants V1..V5,
 // checks they agree, measures the SIMD peak, prints the tables and writes the JSON and HTML results.
 // The ONNX writer the bench uses for onnxruntime-web is checked on its own against convkit.
 import { execFileSync } from 'node:child_process';
@@ -13,25 +14,30 @@ import { compare, loadConvkit, tensor } from './helpers.js';
 const RUNNERS = ['wasm-simd', 'wasm-relaxed', 'wasm', 'js', 'pool(1)', 'pool(2)'];
 const PEERS = ['tfjs-wasm', 'tfjs-cpu', 'ort(1)', 'ort(2)'];
 
+/** The quick run's layers: the issue's shapes, then the variants (pooling, grouped, depthwise). */
+const QUICK_ROWS = [...Array.from({ length: 10 }, (_, i) => `S${i + 1} (quick)`), ...Array.from({ length: 5 }, (_, i) => `V${i + 1} (quick)`)];
+
 interface Entry {
   ms?: number;
   gflops?: number;
   na?: string;
 }
 
-it('bench --quick measures every runner and peer on S1..S10 and writes results', () => {
+it('bench --quick measures every runner and peer on S1..S10 and V1..V5 and writes results', () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'bench/run.mjs', '--quick'], {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,
   });
-  const rowNames = Array.from({ length: 10 }, (_, i) => `S${i + 1} (quick)`);
+  const rowNames = QUICK_ROWS;
   // Two tables with a row per shape: times, then the comparisons.
-  expect(out.split('\n').filter((l) => /^\| S\d+ /.test(l))).toHaveLength(20);
+  expect(out.split('\n').filter((l) => /^\| [SV]\d+ /.test(l))).toHaveLength(30);
   expect(out).toMatch(/wasm SIMD128 peak \(f32x4 mul\+add\): \d/);
-  expect(out).toMatch(/quiet-host gate \(bench\/quiet.mjs\): \d+ calls retaken .*; \d+ of the 200 kept still contended/);
+  const gate = out.match(/quiet-host gate \(bench\/quiet.mjs\): \d+ calls retaken .*; \d+ of the (\d+) kept still contended/);
   const results = JSON.parse(readFileSync(new URL('../bench/results/latest.json', import.meta.url), 'utf8'));
+  const timedEntries = results.rows.flatMap((r: { results: Record<string, Entry>; peers: Record<string, Entry> }) => [...Object.values(r.results), ...Object.values(r.peers)].filter((e) => !e.na));
+  expect(Number(gate?.[1])).toBe(2 * timedEntries.length);
   expect(results.quick).toBe(true);
   expect(results.peak.gflops).toBeGreaterThan(0);
   expect(results.peak.byAccumulators.map((b: { accumulators: number }) => b.accumulators)).toEqual([4, 8, 12, 16]);
@@ -51,6 +57,8 @@ it('bench --quick measures every runner and peer on S1..S10 and writes results',
     expect(PEERS).toContain(row.summary.bestPeer);
     expect(row.summary.simdVsPeer).toBeGreaterThan(0);
     expect(row.summary.poolSpeedup).toBeGreaterThan(0);
+    // Only the issue's shapes have targets.
+    expect(Object.keys(row.summary.targets).length > 0, row.shape).toBe(row.shape.startsWith('S'));
   }
   // onnxruntime-web runs every layer of the suite.
   for (const row of results.rows) expect(row.peers['ort(1)'].ms, row.shape).toBeGreaterThan(0);
@@ -111,10 +119,10 @@ it('bench:browser --quick runs the same layers, runners and peers in headless Ch
   const root = fileURLToPath(new URL('..', import.meta.url));
   const out = execFileSync(process.execPath, ['bench/browser.mjs', '--quick'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   expect(out).toContain('HeadlessChrome');
-  expect(out.split('\n').filter((l) => /^\| S\d+ /.test(l))).toHaveLength(20);
+  expect(out.split('\n').filter((l) => /^\| [SV]\d+ /.test(l))).toHaveLength(30);
   const results = JSON.parse(readFileSync(new URL('../bench/results/browser.json', import.meta.url), 'utf8'));
   expect(results.peak.gflops).toBeGreaterThan(0);
-  expect(results.rows.map((r: { shape: string }) => r.shape)).toEqual(Array.from({ length: 10 }, (_, i) => `S${i + 1} (quick)`));
+  expect(results.rows.map((r: { shape: string }) => r.shape)).toEqual(QUICK_ROWS);
   for (const row of results.rows) {
     expect(Object.keys(row.results)).toEqual(RUNNERS);
     expect(Object.keys(row.peers)).toEqual(PEERS);
