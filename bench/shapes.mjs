@@ -29,7 +29,7 @@ export const BENCH_SHAPES = [...SHAPES, ...VARIANT_SHAPES];
 // `--quick`: the same layers with at most 16 channels and small images (a smoke run of seconds).
 const QUICK_SPATIAL = { 1: [256], 2: [20, 20], 3: [4, 12, 12] };
 
-export const QUICK_SHAPES = BENCH_SHAPES.map((s) => {
+export const quickShapes = (shapes) => shapes.map((s) => {
   const spatial = s.x.slice(2).map((d, i) => Math.min(d, QUICK_SPATIAL[s.x.length - 2][i]));
   const channels = (c) => (c === 1 ? 1 : Math.min(c, 16));
   const w = s.w && [channels(s.w[0]), channels(s.w[1]), ...s.w.slice(2)];
@@ -42,6 +42,8 @@ export const QUICK_SHAPES = BENCH_SHAPES.map((s) => {
     opts: s.opts.groups ? { ...s.opts, groups: channels(s.x[1]) / w[1] } : s.opts,
   };
 });
+
+export const QUICK_SHAPES = quickShapes(BENCH_SHAPES);
 
 /**
  * Useful multiply-adds: every output times its receptive field for a convolution; every input

@@ -53,8 +53,11 @@ function scratchFloats(call: OpCall): number {
       return 2 * channels * kh * kw * product(p.outputShape.slice(2));
     }
     case 'pool':
+      // One plane after each separable pass (indices, when asked for, are a result).
+      return 2 * product(p.inputShape.slice(2));
     case 'poolBackward':
-      return product(p.outputShape);
+      // The forward's values and indices.
+      return 2 * product(p.outputShape);
   }
 }
 
