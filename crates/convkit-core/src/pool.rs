@@ -275,6 +275,8 @@ fn pool_separable<R: Reduction>(input: &[f32], g: &PoolGeometry, windows: &Windo
     let mut after_x = vec![0.0; if active[2] && last != Some(2) { d * h * ow } else { 0 }];
     let mut after_y = vec![0.0; if active[1] && last != Some(1) { d * oh * ow } else { 0 }];
     for (src, dst) in input.chunks_exact(in_plane).zip(output.chunks_exact_mut(out_plane)) {
+        // What the next pass reads: the input, or the last pass's scratch (a pass that wrote the
+        // output is the last).
         let mut rows = src;
         if active[2] {
             let into = if last == Some(2) { &mut *dst } else { &mut after_x[..] };

@@ -101,10 +101,12 @@ function poolSeparable(p: PoolProblem, input: Float32Array): Float32Array {
     [size[0], size[1], out[2], size[0] * out[1] * out[2]],
     [1, size[0], out[1] * out[2], outPlane],
   ];
-  const temps = shapes.map(([, , , length]) => new Float32Array(length));
+  // An axis with a 1-wide window and stride 1 passes its data through unchanged: skipped.
+  const axes = [2, 1, 0].filter((a) => lift(p.kernel, 1)[a] !== 1 || lift(p.stride, 1)[a] !== 1);
+  const temps = shapes.map(([, , , length], i) => new Float32Array(axes.includes(2 - i) ? length : 0));
   for (let plane = 0; plane < planes; plane++) {
     let src = input.subarray(plane * inPlane, (plane + 1) * inPlane);
-    for (const axis of [2, 1, 0]) {
+    for (const axis of axes) {
       const [blocks, length, row] = shapes[2 - axis];
       reduceAxis(p.kind, src, blocks, length, row, windows[axis], temps[2 - axis]);
       src = temps[2 - axis];
