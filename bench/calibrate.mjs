@@ -1,8 +1,9 @@
 // Calibrates the planner's 'auto' rule (crates/convkit-core/src/plan.rs) on this machine: sweeps
 // each decision the rule makes, times every algorithm that can serve each point on the wasm-SIMD
 // build, and finds where the winner changes. Writes the thresholds to
-// crates/convkit-core/src/calibration.rs (rebuild to use them) unless run with --check, then shows
-// auto against the fastest explicit algorithm on the benchmark layers S1-S10.
+// crates/convkit-core/src/calibration.rs, and the pool's split thresholds (where two workers start
+// to beat one) to ts/pool/split-calibration.ts (rebuild to use them), unless run with --check;
+// then shows auto against the fastest explicit algorithm on the benchmark layers S1-S10.
 //   npm run calibrate [-- --check]
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -115,6 +116,74 @@ ${Object.entries(thresholds)
 `;
   writeFileSync(new URL('../crates/convkit-core/src/calibration.rs', import.meta.url), source);
   console.log('wrote crates/convkit-core/src/calibration.rs (rebuild: npm run build)');
+}
+
+// The pool's split thresholds: per kind of work, where two workers (every call split) start to beat
+// one worker. Medians of interleaved calls: what a caller waits, messaging and page faults included.
+const splitPoints = {
+  gemm: [4, 8, 12, 16, 24, 32, 48, 64].map((c) => ({ label: `${c}->64 3x3 56x56`, x: [1, c, 56, 56], w: [64, c, 3, 3], opts: { padding: 1 }, work: 64 * 56 * 56 * c * 9 })),
+  perChannel: [32, 64, 128, 256, 512, 1024].map((c) => ({ label: `depthwise ${c} ch 3x3 56x56`, x: [1, c, 56, 56], w: [c, 1, 3, 3], opts: { padding: 1, groups: c }, work: c * 56 * 56 * 9 })),
+  pool: [8, 16, 32, 64, 128, 256].map((c) => ({ label: `maxPool 3x3 s2 ${c} ch 112x112`, op: 'maxPool2d', x: [1, c, 112, 112], opts: { kernelSize: 3, stride: 2, padding: 1 }, work: c * 56 * 56 * 9 })),
+  // A 3x3 kernel that is not rank 1 (9 taps per pixel and RGB channel) on RGBA images.
+  image: [48, 64, 96, 128, 192, 256, 384, 512, 768].map((side) => ({ label: `filter2d 3x3 ${side}x${side}`, op: 'filter2d', image: side, work: side * side * 3 * 9 })),
+};
+const IMAGE_KERNEL = [[1, 2, 3], [4, 5, 6], [7, 8, 10]];
+const pools = [await ck.createPool({ workers: 1 }), await ck.createPool({ workers: 2, minWorkToSplit: 0 })];
+/** Median ms of each pool on every point. The sweep is gone over several times (a few calls per
+ * point each time, after warm-up calls that fill the pool's buffer stash with the point's sizes), so
+ * a slow stretch of a shared host lands on every point alike instead of on one. */
+async function timePools(points, passes = 4, calls = 10) {
+  const runs = points.map((p) => {
+    if (p.image) {
+      const image = { data: Uint8ClampedArray.from(randomTensor([p.image * p.image * 4], 1).data, (v) => 128 + 100 * v), width: p.image, height: p.image };
+      return pools.map((pool) => () => pool.filter2d(image, IMAGE_KERNEL));
+    }
+    const x = randomTensor(p.x, 1);
+    const w = p.w && randomTensor(p.w, 2);
+    return pools.map((pool) => () => (w ? pool[p.op ?? 'conv2d'](x, w, p.opts) : pool[p.op](x, p.opts)));
+  });
+  const times = runs.map((perPool) => perPool.map(() => []));
+  for (let pass = 0; pass < passes; pass++) {
+    for (const [i, perPool] of runs.entries()) {
+      for (let call = -3; call < calls; call++) {
+        for (const [k, run] of perPool.entries()) {
+          const start = performance.now();
+          await run();
+          if (call >= 0) times[i][k].push(performance.now() - start);
+        }
+      }
+    }
+  }
+  return times.map((perPool) => perPool.map((t) => t.sort((a, b) => a - b)[t.length >> 1]));
+}
+const splitMinWork = {};
+for (const [kind, points] of Object.entries(splitPoints)) {
+  console.log(`\nsplit ${kind}: 2 workers (split) vs 1`);
+  const medians = await timePools(points);
+  const gains = medians.map(([one, two]) => one / two);
+  points.forEach((p, i) => {
+    const [one, two] = medians[i];
+    console.log(`  ${p.label.padEnd(28)} work ${(p.work / 1e6).toFixed(1)}M: 1 worker ${one.toFixed(2)} ms, 2 workers ${two.toFixed(2)} ms (${gains[i].toFixed(2)}x)`);
+  });
+  // The first point where two workers win and go on winning at most later points: near the
+  // crossover the medians of a shared host flip either way.
+  const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  const from = gains.findIndex((g, i) => g > 1 && median(gains.slice(i)) > 1);
+  splitMinWork[kind] = from < 0 ? Infinity : points[from].work;
+  console.log(`  -> split from ${splitMinWork[kind]}`);
+}
+await Promise.all(pools.map((pool) => pool.terminate()));
+if (!check) {
+  const source = `// The pool's split thresholds by kind of work (split.ts): the least work (multiply-adds; output
+// elements x window for pooling; pixels x channels x taps for image filters) from which two
+// workers beat one in a sweep, measured by
+// \`npm run calibrate\` (bench/calibrate.mjs) on ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; do not edit by hand.
+export const SPLIT_MIN_WORK = {
+${Object.entries(splitMinWork).map(([kind, work]) => `  ${kind}: ${work},`).join('\n')}
+} as const;
+`;
+  writeFileSync(new URL('../ts/pool/split-calibration.ts', import.meta.url), source);
+  console.log('wrote ts/pool/split-calibration.ts (rebuild: npm run build)');
 }
 
 // How close 'auto' (as built) comes to the fastest explicit algorithm on the benchmark layers.

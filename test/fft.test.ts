@@ -51,7 +51,7 @@ describe('fft in the pool', () => {
   let pool: Awaited<ReturnType<Convkit['createPool']>>;
   beforeAll(async () => {
     ck = await loadConvkit('wasm-simd');
-    pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST });
+    pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST, minWorkToSplit: 0 });
   });
   afterAll(() => pool.terminate());
 
@@ -59,7 +59,9 @@ describe('fft in the pool', () => {
     const x = { data: randomData(2 * 3 * 96 * 80, 5), shape: [2, 3, 96, 80] };
     const w = { data: randomData(4 * 3 * 9 * 9, 6), shape: [4, 3, 9, 9] };
     const opts = { padding: 'same', algorithm: 'fft' } as const;
-    const got = await pool.conv2d(x, w, opts);
+    const call = pool.conv2d(x, w, opts);
+    expect(pool.stats().inFlight).toBe(2); // one batch sample per worker
+    const got = await call;
     expect(compare(got, ck.conv2d(x, w, opts), 1e-4, 1e-5).detail).toBe('ok');
   });
 });

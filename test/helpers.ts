@@ -207,11 +207,12 @@ export function fixtureSuites<F extends { name: string }>(
     });
   });
 
-  describe.each(poolKinds)('pool (%s in 2 workers) matches PyTorch', (kind) => {
+  describe.each(poolKinds)('pool (%s in 2 workers, every call split that can be) matches PyTorch', (kind) => {
     let pool: Awaited<ReturnType<Convkit['createPool']>>;
     beforeAll(async () => {
       const ck = await loadConvkit(kind);
-      pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST, wasm: kind !== 'js' });
+      // Fixtures are small: without minWorkToSplit 0 they would all run whole.
+      pool = await ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST, wasm: kind !== 'js', minWorkToSplit: 0 });
       expect(pool.info.backend).toBe(kind);
     });
     afterAll(() => pool.terminate());
@@ -231,11 +232,11 @@ export function fixtureSuites<F extends { name: string }>(
 export type TestPool = Awaited<ReturnType<Convkit['createPool']>>;
 
 /** A suite's library (for `kind`) and 2-worker pool on it: started before its tests, terminated after. */
-export function suitePool(kind: Kind = 'wasm-simd'): { ck: Convkit; pool: TestPool } {
+export function suitePool(kind: Kind = 'wasm-simd', opts: { minWorkToSplit?: number } = {}): { ck: Convkit; pool: TestPool } {
   const env = {} as { ck: Convkit; pool: TestPool };
   beforeAll(async () => {
     env.ck = await loadConvkit(kind);
-    env.pool = await env.ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST, wasm: kind !== 'js', simd: kind === 'wasm-simd' });
+    env.pool = await env.ck.createPool({ workers: 2, workerUrl: new URL('worker.js', DIST), wasmBase: DIST, wasm: kind !== 'js', simd: kind === 'wasm-simd', ...opts });
   });
   afterAll(() => env.pool.terminate());
   return env;

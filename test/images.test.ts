@@ -10,6 +10,7 @@ import { readKernel, type FilteredImage, type ImageLike } from '../ts/api/image.
 import type { ConvProblem } from '../ts/api/problem.js';
 import { jsBackend } from '../ts/backends/js/index.js';
 import { imageRowPieces } from '../ts/pool/split.js';
+import { SPLIT_MIN_WORK } from '../ts/pool/split-calibration.js';
 import { callOp, fixtureSuites, loadConvkit, suitePool, type Convkit, type TestPool } from './helpers.js';
 
 interface ImageFixture {
@@ -208,12 +209,17 @@ describe('large images in the pool', () => {
     big.data[i] = ((s >>> 16) & 0xff) / 2 + ((i >> 2) % 640) / 5;
   });
 
-  it('splits the filters by rows across the workers (small images stay whole)', () => {
+  it('splits the filters by rows across the workers (images below the calibrated work stay whole)', () => {
     for (const call of [imageCalls.gaussianBlur(big, 2), imageCalls.sobel(big), imageCalls.filter2d(big, [[1, 2, 3], [4, 5, 6], [7, 8, 10]])]) {
-      expect(imageRowPieces(call, 2)).toEqual([[0, 240], [240, 480]]);
-      expect(imageRowPieces(call, 3)).toEqual([[0, 160], [160, 320], [320, 480]]);
+      expect(imageRowPieces(call, 2, 0)).toEqual([[0, 240], [240, 480]]);
+      expect(imageRowPieces(call, 3, 0)).toEqual([[0, 160], [160, 320], [320, 480]]);
     }
-    expect(imageRowPieces(imageCalls.sharpen(IMAGE), 2)).toEqual([[0, IMAGE.height]]);
+    // filter2d with a 3x3 kernel that is not rank 1: 9 taps per pixel and RGB channel.
+    const work = big.width * big.height * 3 * 9;
+    const filter = imageCalls.filter2d(big, [[1, 2, 3], [4, 5, 6], [7, 8, 10]]);
+    expect(imageRowPieces(filter, 2, work + 1)).toEqual([[0, big.height]]);
+    expect(imageRowPieces(filter, 2, work)).toHaveLength(2);
+    expect(imageRowPieces(filter, 2)).toEqual(imageRowPieces(filter, 2, SPLIT_MIN_WORK.image));
   });
 
   it('an aborted filter rejects with ABORTED and the pool keeps working', async () => {

@@ -2,48 +2,78 @@
 // terminated pool reject with ConvkitErrors instead of hanging.
 import { describe, expect, it } from 'vitest';
 import { BufferStash } from '../ts/pool/buffer-stash.js';
-import { splitCall } from '../ts/pool/split.js';
+import { callWork, splitCall, workKind } from '../ts/pool/split.js';
+import { SPLIT_MIN_WORK } from '../ts/pool/split-calibration.js';
 import type { OpCall } from '../ts/api/call.js';
-import { conv2dProblem, DIST, loadConvkit, suitePool, tensor } from './helpers.js';
+import { normalizePool } from '../ts/api/pool-options.js';
+import { conv2dProblem, DIST, loadConvkit, suitePool, tensor, type TestPool } from './helpers.js';
 
 function problem(inputShape: number[], weightShape: number[], groups = 1): OpCall {
   return { op: 'conv2d', kind: 'conv', problem: conv2dProblem(inputShape, weightShape, groups), arrays: [], activation: {} as never, backend: undefined };
 }
 
+/** A pool call's result and the number of pieces it was cut into (the pieces it put in flight
+ * when it started, on an idle pool). */
+async function piecesOf<T>(pool: TestPool, start: () => Promise<T>): Promise<[number, T]> {
+  const before = pool.stats().inFlight;
+  const call = start();
+  const pieces = pool.stats().inFlight - before;
+  return [pieces, await call];
+}
+
 describe('splitCall', () => {
   it('splits by batch when the batch covers every worker', () => {
-    const pieces = splitCall(problem([4, 16, 32, 32], [16, 16, 3, 3]), 2);
+    const pieces = splitCall(problem([4, 16, 32, 32], [16, 16, 3, 3]), 2, 0);
     expect(pieces.map((p) => p.batch)).toEqual([[0, 2], [2, 4]]);
     expect(pieces.every((p) => p.outChannels[1] === 16)).toBe(true);
   });
   it('splits output rows for one large image (and for a batch that does not divide)', () => {
     for (const [xs, parts] of [[[1, 16, 32, 32], 2], [[3, 16, 32, 32], 2], [[1, 16, 64, 64], 3]] as const) {
-      const pieces = splitCall(problem([...xs], [33, 16, 3, 3]), parts);
+      const pieces = splitCall(problem([...xs], [33, 16, 3, 3]), parts, 0);
       const rows = xs[2];
       expect(pieces.map((p) => p.rows)).toEqual(Array.from({ length: parts }, (_, i) => [Math.floor((rows * i) / parts), Math.floor((rows * (i + 1)) / parts)]));
       expect(pieces.every((p) => p.batch[1] === xs[0] && p.outChannels[1] === 33)).toBe(true);
     }
   });
   it('splits output channels for one image with few rows', () => {
-    const pieces = splitCall(problem([1, 64, 7, 12], [33, 64, 3, 3]), 2);
+    const pieces = splitCall(problem([1, 64, 7, 12], [33, 64, 3, 3]), 2, 0);
     expect(pieces.map((p) => p.outChannels)).toEqual([[0, 16], [16, 33]]);
     expect(pieces.every((p) => p.inChannels[1] === 64 && p.groups === 1 && p.rows === undefined)).toBe(true);
   });
   it('splits whole groups for grouped convolutions', () => {
-    const pieces = splitCall(problem([1, 64, 23, 23], [256, 1, 3, 3], 64), 3);
+    const pieces = splitCall(problem([1, 64, 23, 23], [256, 1, 3, 3], 64), 3, 0);
     expect(pieces.map((p) => [p.inChannels, p.outChannels, p.groups])).toEqual([
       [[0, 21], [0, 84], 21],
       [[21, 42], [84, 168], 21],
       [[42, 64], [168, 256], 22],
     ]);
   });
-  it('keeps small calls whole', () => {
+  it('keeps a call whole below the calibrated work of its kind', () => {
+    const depthwise = problem([1, 64, 56, 56], [64, 1, 3, 3], 64);
+    const pooling = normalizePool('maxPool2d', 'max', 2, tensor([1, 64, 112, 112], 1), { kernelSize: 3, stride: 2, padding: 1 });
+    const calls = [problem([4, 16, 32, 32], [16, 16, 3, 3]), problem([1, 16, 64, 64], [33, 16, 3, 3]), depthwise, pooling];
+    expect(calls.map(workKind)).toEqual(['gemm', 'gemm', 'perChannel', 'pool']);
+    for (const call of calls) {
+      expect(splitCall(call, 2, callWork(call) + 1)).toHaveLength(1);
+      expect(splitCall(call, 2, callWork(call)).length).toBeGreaterThan(1);
+      expect(splitCall(call, 2)).toEqual(splitCall(call, 2, SPLIT_MIN_WORK[workKind(call)]));
+    }
     expect(splitCall(problem([2, 2, 8, 8], [2, 2, 3, 3]), 4)).toHaveLength(1);
   });
 });
 
 describe('pool', () => {
   const env = suitePool();
+  // Splits every call it can, so that small tensors take the split paths.
+  const splitting = suitePool('wasm-simd', { minWorkToSplit: 0 });
+
+  it('splits a call as splitCall says: by the calibrated work by default, everything with minWorkToSplit 0', async () => {
+    const x = tensor([1, 16, 64, 64], 1);
+    const w = tensor([33, 16, 3, 3], 2);
+    const expected = splitCall(problem([1, 16, 64, 64], [33, 16, 3, 3]), 2).length;
+    expect((await piecesOf(env.pool, () => env.pool.conv2d(x, w, { padding: 1 })))[0]).toBe(expected);
+    expect((await piecesOf(splitting.pool, () => splitting.pool.conv2d(x, w, { padding: 1 })))[0]).toBe(2);
+  });
 
   it.each([
     ['batch split', [4, 8, 24, 24], [16, 8, 3, 3], { padding: 1, bias: new Float32Array(16).fill(0.5) }],
@@ -58,7 +88,8 @@ describe('pool', () => {
     const x = tensor([...xs], 3);
     const w = tensor([...ws], 4);
     const direct = env.ck.conv2d(x, w, { ...opts });
-    const pooled = await env.pool.conv2d(x, w, { ...opts });
+    const [pieces, pooled] = await piecesOf(splitting.pool, () => splitting.pool.conv2d(x, w, { ...opts }));
+    expect(pieces).toBe(2);
     expect(pooled.shape).toEqual(direct.shape);
     expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
   });
@@ -74,7 +105,9 @@ describe('pool', () => {
   ] as const)('%s gives the direct call\'s gradients', async (_, op, args) => {
     const a = args();
     const direct = (env.ck[op] as (...a: unknown[]) => Record<string, { data: Float32Array; shape: number[] }>)(...a);
-    const pooled = await (env.pool[op] as (...a: unknown[]) => Promise<Record<string, { data: Float32Array; shape: number[] }>>)(...a);
+    const call = splitting.pool[op] as (...a: unknown[]) => Promise<Record<string, { data: Float32Array; shape: number[] }>>;
+    const [pieces, pooled] = await piecesOf(splitting.pool, () => call(...a));
+    expect(pieces).toBe(2);
     expect(Object.keys(pooled).sort()).toEqual(Object.keys(direct).sort());
     for (const [name, want] of Object.entries(direct)) {
       expect(pooled[name].shape, name).toEqual(want.shape);
@@ -85,13 +118,16 @@ describe('pool', () => {
   });
 
   it.each([
-    ['whole', [1, 4, 16, 16]],
-    ['channel split', [1, 64, 64, 64]],
-  ] as const)('maxPool2d with indices, %s, gives the direct call\'s output and indices', async (_, xs) => {
-    const x = tensor([...xs], 24);
+    ['whole', 1],
+    ['channel split', 2],
+  ] as const)('maxPool2d with indices, %s, gives the direct call\'s output and indices', async (_, parts) => {
+    const x = tensor([1, 8, 32, 32], 24);
     const opts = { kernelSize: 3, padding: 1, returnIndices: true };
     const direct = env.ck.maxPool2d(x, opts) as { output: { data: Float32Array }; indices: Int32Array };
-    const pooled = (await env.pool.maxPool2d(x, opts)) as { output: { data: Float32Array }; indices: Int32Array };
+    const pool = parts === 1 ? env.pool : splitting.pool;
+    const [pieces, result] = await piecesOf(pool, () => pool.maxPool2d(x, opts));
+    expect(pieces).toBe(parts);
+    const pooled = result as { output: { data: Float32Array }; indices: Int32Array };
     expect(pooled.indices).toBeInstanceOf(Int32Array);
     expect(Array.from(pooled.indices)).toEqual(Array.from(direct.indices));
     expect(Array.from(pooled.output.data)).toEqual(Array.from(direct.output.data));
@@ -101,12 +137,15 @@ describe('pool', () => {
     const x = tensor([4, 8, 24, 24], 21);
     const w = tensor([16, 8, 3, 3], 22);
     const direct = env.ck.conv2d(x, w, { padding: 1 });
-    const pooled = await env.pool.conv2d(x, w, { padding: 1, transfer: true });
+    const { pool } = splitting;
+    const [pieces, pooled] = await piecesOf(pool, () => pool.conv2d(x, w, { padding: 1, transfer: true }));
+    expect(pieces).toBe(2);
+    expect(x.data.length).toBe(x.shape.reduce((a, b) => a * b)); // copied, not moved
     expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
     const dy = tensor([4, 16, 24, 24], 23);
     const grads = env.ck.conv2dBackward(x, w, dy, { padding: 1 });
-    const pooledGrads = await env.pool.conv2dBackward(x, w, dy, { padding: 1, transfer: true });
-    expect(pooledGrads.gradInput.shape).toEqual(grads.gradInput.shape);
+    const pooledGrads = await pool.conv2dBackward(x, w, dy, { padding: 1, transfer: true });
+    expect(Array.from(pooledGrads.gradInput.data)).toEqual(Array.from(grads.gradInput.data));
   });
 
   it('rejects a backward call with a wrong gradOutput, and keeps working', async () => {
@@ -182,6 +221,15 @@ describe('worker failures', () => {
     await expect(ck.createPool({ workers: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('rejects a minWorkToSplit that is not a number >= 0, naming it', async () => {
+    const ck = await loadConvkit('js');
+    for (const bad of [-1, Number.NaN, '0']) {
+      await expect(ck.createPool({ workers: 1, minWorkToSplit: bad } as never)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/^createPool: minWorkToSplit must be a number >= 0, got /),
+      });
+    }
+  });
   it('rejects a build flag that is not a boolean, naming it', async () => {
     const ck = await loadConvkit('js');
     await expect(ck.createPool({ workers: 1, relaxed: 1 } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'createPool: relaxed must be true or false, got 1' });
@@ -190,6 +238,7 @@ describe('worker failures', () => {
 
 describe('recycled piece buffers', () => {
   const env = suitePool();
+  const splitting = suitePool('wasm-simd', { minWorkToSplit: 0 });
 
   it('calls that reuse the buffers of earlier ones (zero-padded bands, results, copies) give the direct results', async () => {
     // The same sizes again and again, with inputs that change from call to call: every band, copy
@@ -199,17 +248,19 @@ describe('recycled piece buffers', () => {
       const x = tensor([1, 8, 48, 48], 40 + seed);
       for (const opts of [{ padding: 1 }, { padding: 1, paddingMode: 'reflect' as const }, { padding: [[2, 0], [1, 1]] as [number, number][] }]) {
         const direct = env.ck.conv2d(x, w, opts);
-        const pooled = await env.pool.conv2d(x, w, opts);
+        const [pieces, pooled] = await piecesOf(splitting.pool, () => splitting.pool.conv2d(x, w, opts));
+        expect(pieces).toBe(2);
         expect(Array.from(pooled.data)).toEqual(Array.from(direct.data));
       }
     }
     // A pooled result is the caller's: a later call does not write into it, whether it was joined
     // from pieces or is the array a call run whole came back in (256 KB: its replacement is
     // faulted into the stash while the worker computes).
-    for (const [shape, weight] of [[[1, 8, 48, 48], w], [[1, 8, 64, 64], tensor([16, 8, 1, 1], 32)]] as const) {
-      const first = await env.pool.conv2d(tensor([...shape], 60), weight);
+    for (const [pool, parts, shape, weight] of [[splitting.pool, 2, [1, 8, 48, 48], w], [env.pool, 1, [1, 8, 64, 64], tensor([16, 8, 1, 1], 32)]] as const) {
+      const [pieces, first] = await piecesOf(pool, () => pool.conv2d(tensor([...shape], 60), weight));
+      expect(pieces).toBe(parts);
       const kept = Array.from(first.data);
-      for (let seed = 61; seed < 64; seed++) await env.pool.conv2d(tensor([...shape], seed), weight);
+      for (let seed = 61; seed < 64; seed++) await pool.conv2d(tensor([...shape], seed), weight);
       expect(Array.from(first.data)).toEqual(kept);
     }
   });

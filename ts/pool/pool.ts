@@ -30,7 +30,7 @@ import { ConvkitError, invalid, withOp } from '../api/errors.js';
 import { asImageData, type FilteredImage, type FilterOptions, type ImageLike, type KernelInput } from '../api/image.js';
 import { checkFilterMemory, filterBand, imageCalls, type DirectionOptions, type EmbossDirection, type FilterCall, type GradientDirection } from '../api/image-filters.js';
 import { checkMemory, memoryLimit, readMemoryLimit } from '../api/memory.js';
-import { optionsObject, type BackendName } from '../api/options.js';
+import { fmt, optionsObject, type BackendName } from '../api/options.js';
 import { normalizeGlobalPool, normalizePool, type AvgPoolOptions, type GlobalPoolOptions, type PoolingOptions } from '../api/pool-options.js';
 import { product, type Tensor } from '../api/tensor.js';
 import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transpose-options.js';
@@ -47,6 +47,10 @@ export interface CreatePoolOptions extends InitOptions {
   workers?: number;
   /** URL of convkit's worker script. Default: `worker.js` next to this module. */
   workerUrl?: string | URL;
+  /** Calls with less work than this (multiply-adds; output elements times the window for pooling)
+   * run whole on one worker. Default: the thresholds `npm run calibrate` measured for each kind of
+   * work (split.ts). 0 splits every call that can be split; Infinity splits none. */
+  minWorkToSplit?: number;
 }
 
 export interface PoolCallOptions {
@@ -170,6 +174,10 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     throw invalid(`createPool: workers must be a positive integer, got ${JSON.stringify(opts.workers)}`);
   }
   checkBuildFlags('createPool', opts);
+  const { minWorkToSplit } = opts;
+  if (minWorkToSplit !== undefined && !(typeof minWorkToSplit === 'number' && minWorkToSplit >= 0)) {
+    throw invalid(`createPool: minWorkToSplit must be a number >= 0, got ${fmt(minWorkToSplit)}`);
+  }
   const workerUrl = new URL(opts.workerUrl ?? defaultWorkerUrl(), defaultWorkerUrl());
   // Unless told otherwise, the workers load the wasm build this thread loaded, so a pooled call
   // computes what the same call here does (relaxed SIMD may round differently from SIMD128).
@@ -361,7 +369,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     checkMemory(call, ownLimit ?? memoryLimit());
     if (call.problem.inputShape[0] === 0) return finishCall(call, newResults(call));
     return abortable(call.op, signal, async (aborted) => {
-      const pieces = splitCall(call, size);
+      const pieces = splitCall(call, size, minWorkToSplit);
       // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs
       // as one piece may move them.
       const moveCallerBuffers = transfer === true && pieces.length === 1;
@@ -406,7 +414,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
     checkBackend(plan.op, plan.backend);
     checkFilterMemory(call, ownLimit ?? memoryLimit());
     return abortable(plan.op, signal, async (aborted) => {
-      const pieces = imageRowPieces(call, size);
+      const pieces = imageRowPieces(call, size, minWorkToSplit);
       const post =
         (rows: [number, number]): Post<FilteredImage> =>
         (worker) => {

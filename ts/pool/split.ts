@@ -12,6 +12,7 @@ import type { FilterCall } from '../api/image-filters.js';
 import { gatherRows, sourceIndex, type ConvProblem } from '../api/problem.js';
 import { product } from '../api/tensor.js';
 import type { OpKind, ResultArrays } from '../backends/backend.js';
+import { SPLIT_MIN_WORK } from './split-calibration.js';
 
 export interface Piece {
   batch: [number, number];
@@ -23,8 +24,17 @@ export interface Piece {
   rows?: [number, number];
 }
 
-/** Below this many multiply-accumulates (or output elements for pooling) a call is not worth the messaging. */
-export const MIN_WORK_TO_SPLIT = 1 << 20;
+/** What a call's work is made of, for the split thresholds: a GEMM-like convolution does many
+ * multiply-adds per byte it moves, a per-channel one (depthwise) few, pooling one comparison or
+ * addition per window tap, and an image filter moves bytes instead of floats, so the same work
+ * takes them very different times around the same copying. */
+export type WorkKind = keyof typeof SPLIT_MIN_WORK;
+
+export function workKind(call: OpCall): WorkKind {
+  if (call.kind === 'pool' || call.kind === 'poolBackward') return 'pool';
+  // Depthwise (with or without a depth multiplier): one input channel per group.
+  return 'groups' in call.problem && call.problem.groups === call.problem.inputShape[1] ? 'perChannel' : 'gemm';
+}
 
 function ranges(total: number, parts: number): [number, number][] {
   const out: [number, number][] = [];
@@ -38,8 +48,8 @@ function ranges(total: number, parts: number): [number, number][] {
 
 const span = (r: [number, number]) => r[1] - r[0];
 
-/** Rough work of a call, to decide whether it is worth splitting (a gradient costs about twice its
- * forward, which changes no decision). */
+/** Rough work of a call, to decide whether it is worth splitting: multiply-adds, or output elements
+ * times the window for pooling (a gradient costs about twice its forward, which changes no decision). */
 export function callWork(call: OpCall): number {
   const p = call.problem;
   switch (call.kind) {
@@ -69,12 +79,15 @@ const ARRAY_ROLES: Record<OpKind, Role[]> = {
   deformConvBackward: ['sample', 'sample', 'whole', 'sample', 'sample'],
 };
 
-export function splitCall(call: OpCall, parts: number): Piece[] {
+/** The pieces of a call for `parts` workers; a call with less work than `minWork` (by default the
+ * calibrated threshold for its kind of work) stays whole, since its messaging would cost more than
+ * the second worker saves. */
+export function splitCall(call: OpCall, parts: number, minWork: number = SPLIT_MIN_WORK[workKind(call)]): Piece[] {
   const [batch, channels] = call.problem.inputShape;
   const outChannels = call.problem.outputShape[1];
   const groups = 'groups' in call.problem ? call.problem.groups : 1;
   const whole: Piece = { batch: [0, batch], inChannels: [0, channels], outChannels: [0, outChannels], groups };
-  if (parts <= 1 || batch === 0 || callWork(call) < MIN_WORK_TO_SPLIT) return [whole];
+  if (parts <= 1 || batch === 0 || callWork(call) < minWork) return [whole];
   const byBatch = () => ranges(batch, parts).map((b): Piece => ({ ...whole, batch: b }));
   if (call.kind === 'conv') {
     // A batch that does not divide evenly (3 image channels on 2 workers) leaves a worker idle
@@ -123,10 +136,10 @@ function inputBand(data: Float32Array, p: ConvProblem, [r0, r1]: [number, number
 }
 
 /** Output row bands of an image filter, one per worker when the image is worth splitting. */
-export function imageRowPieces({ image, plan }: FilterCall, parts: number): [number, number][] {
+export function imageRowPieces({ image, plan }: FilterCall, parts: number, minWork: number = SPLIT_MIN_WORK.image): [number, number][] {
   const taps = plan.factors ? plan.width + plan.height : plan.filters.length * plan.width * plan.height;
   const work = image.width * image.height * plan.channels * taps;
-  return ranges(image.height, work < MIN_WORK_TO_SPLIT ? 1 : Math.min(parts, image.height));
+  return ranges(image.height, work < minWork ? 1 : Math.min(parts, image.height));
 }
 
 /** Copies the `[batch, channel]` box of a `[N, C, plane]` array into a new contiguous array. Copies,
