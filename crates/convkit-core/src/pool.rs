@@ -159,54 +159,137 @@ fn avg_divisor(g: &PoolGeometry, z: &AxisWindow, y: &AxisWindow, x: &AxisWindow)
 pub fn pool_forward(input: &[f32], g: &PoolGeometry, with_indices: bool) -> (Vec<f32>, Option<Vec<i32>>) {
     let windows = windows(g);
     match g.params.kind {
-        PoolKind::Max if with_indices => pool_picking(input, g, &windows, |v, best| v > best),
-        PoolKind::Min if with_indices => pool_picking(input, g, &windows, |v, best| v < best),
+        PoolKind::Max if with_indices => pool_picking(input, g, &windows, |v, pick| v > pick),
+        PoolKind::Min if with_indices => pool_picking(input, g, &windows, |v, pick| v < pick),
         PoolKind::Max => (pool_separable::<MaxOf>(input, g, &windows), None),
         PoolKind::Min => (pool_separable::<MinOf>(input, g, &windows), None),
         PoolKind::Avg => (pool_separable::<SumOf>(input, g, &windows), None),
     }
 }
 
-/// Max or min pooling that also says where each pick came from, window by window (`better(v, best)`
-/// says whether `v` beats the pick so far).
-fn pool_picking(input: &[f32], g: &PoolGeometry, windows: &Windows, better: impl Fn(f32, f32) -> bool) -> (Vec<f32>, Option<Vec<i32>>) {
-    let in_plane: usize = g.in_size.iter().product();
-    let out_plane: usize = g.out_size.iter().product();
+/// Max or min pooling that also says where each pick came from (PyTorch's indices), one axis at a
+/// time like `pool_separable` (z, y, then x): each pass keeps a pick's value and its index in the
+/// input plane. PyTorch walks a window in raster order, which is index order, taking a strictly
+/// better value or any NaN: its pick is the best value with the lowest index, or the NaN with the
+/// highest. `replaces` compares indices to say the same, so the passes may run in any order; the
+/// passes select instead of branching.
+fn pool_picking(input: &[f32], g: &PoolGeometry, windows: &Windows, better: impl Fn(f32, f32) -> bool + Copy) -> (Vec<f32>, Option<Vec<i32>>) {
+    let [d, h, w] = g.in_size;
+    let [od, oh, ow] = g.out_size;
+    let in_plane = d * h * w;
+    let out_plane = od * oh * ow;
+    let active: [bool; 3] = std::array::from_fn(|a| g.kernel[a] != 1 || g.stride[a] != 1);
     let mut output = vec![0.0; g.planes * out_plane];
     let mut indices = vec![0i32; g.planes * out_plane];
+    let identity: Vec<i32> = (0..in_plane as i32).collect();
+    let mut after_z = Picks::new(if active[0] { od * h * w } else { 0 });
+    let mut after_y = Picks::new(if active[1] { od * oh * w } else { 0 });
+    let empty = if g.params.kind == PoolKind::Max { f32::NEG_INFINITY } else { f32::INFINITY };
     for plane in 0..g.planes {
-        let src = &input[plane * in_plane..(plane + 1) * in_plane];
-        let mut o = plane * out_plane;
+        let mut picks = Picks { values: &input[plane * in_plane..][..in_plane], at: &identity[..] };
+        if active[0] {
+            pick_across_rows(&picks, 1, d, h * w, &windows[0], better, &mut after_z);
+            picks = after_z.borrowed();
+        }
+        if active[1] {
+            pick_across_rows(&picks, od, h, w, &windows[1], better, &mut after_y);
+            picks = after_y.borrowed();
+        }
+        let mut out = Picks { values: &mut output[plane * out_plane..][..out_plane], at: &mut indices[plane * out_plane..][..out_plane] };
+        pick_within_rows(&picks, w, &windows[2], better, &mut out);
+        // A window with no tap inside the input picked nothing: PyTorch reports the padding value
+        // and the index of the first tap at or after 0.
+        let mut o = 0;
         for wz in &windows[0] {
             for wy in &windows[1] {
                 for wx in &windows[2] {
-                    let mut best = if g.params.kind == PoolKind::Max { f32::NEG_INFINITY } else { f32::INFINITY };
-                    let mut best_at = -1i64;
-                    for &z in &wz.taps {
-                        for &y in &wy.taps {
-                            let row = (z * g.in_size[1] + y) * g.in_size[2];
-                            for &x in &wx.taps {
-                                let v = src[row + x];
-                                // A NaN wins (the last one, as in PyTorch's CPU kernel); an all -inf
-                                // window reports its first tap.
-                                if better(v, best) || v.is_nan() || best_at < 0 {
-                                    best = v;
-                                    best_at = (row + x) as i64;
-                                }
-                            }
-                        }
+                    if wz.taps.is_empty() || wy.taps.is_empty() || wx.taps.is_empty() {
+                        out.values[o] = empty;
+                        out.at[o] = ((wz.first * h + wy.first) * w + wx.first) as i32;
                     }
-                    if best_at < 0 {
-                        best_at = ((wz.first * g.in_size[1] + wy.first) * g.in_size[2] + wx.first) as i64;
-                    }
-                    output[o] = best;
-                    indices[o] = best_at as i32;
                     o += 1;
                 }
             }
         }
     }
     (output, Some(indices))
+}
+
+/// Whether a tap (`v` at index `at`) replaces the pick (`pick` at `pick_at`), `better` saying whether
+/// `v` beats `pick`: see `pool_picking`.
+#[inline(always)]
+fn replaces(better: bool, v: f32, at: i32, pick: f32, pick_at: i32) -> bool {
+    better | ((v == pick) & (at < pick_at)) | (v.is_nan() & (!pick.is_nan() | (at > pick_at)))
+}
+
+/// `if take { a } else { b }` by masking bits: compilers may turn the `if` into a branch, which
+/// mispredicts on every other tap of real data.
+#[inline(always)]
+fn select_i32(take: bool, a: i32, b: i32) -> i32 {
+    let mask = -(take as i32);
+    (a & mask) | (b & !mask)
+}
+
+#[inline(always)]
+fn select(take: bool, a: f32, b: f32) -> f32 {
+    f32::from_bits(select_i32(take, a.to_bits() as i32, b.to_bits() as i32) as u32)
+}
+
+/// Picked values and their indices in the input plane.
+struct Picks<V, I> {
+    values: V,
+    at: I,
+}
+
+impl Picks<Vec<f32>, Vec<i32>> {
+    fn new(len: usize) -> Self {
+        Picks { values: vec![0.0; len], at: vec![0; len] }
+    }
+    fn borrowed(&self) -> Picks<&[f32], &[i32]> {
+        Picks { values: &self.values, at: &self.at }
+    }
+}
+
+/// The y and z passes of `pool_picking`: over `blocks` blocks of `len` rows of `row` picks, each
+/// window's pick across its rows, whole rows at a time. A window with no tap is left alone (its
+/// outputs are fixed up at the end).
+fn pick_across_rows(src: &Picks<&[f32], &[i32]>, blocks: usize, len: usize, row: usize, windows: &[AxisWindow], better: impl Fn(f32, f32) -> bool, dst: &mut Picks<Vec<f32>, Vec<i32>>) {
+    for b in 0..blocks {
+        for (o, window) in windows.iter().enumerate() {
+            let Some((&first, rest)) = window.taps.split_first() else { continue };
+            let out = (b * windows.len() + o) * row;
+            let (values, at) = (&mut dst.values[out..out + row], &mut dst.at[out..out + row]);
+            let tap = |t: usize| (b * len + t) * row;
+            values.copy_from_slice(&src.values[tap(first)..][..row]);
+            at.copy_from_slice(&src.at[tap(first)..][..row]);
+            for &t in rest {
+                let (tap_values, tap_at) = (&src.values[tap(t)..][..row], &src.at[tap(t)..][..row]);
+                for i in 0..row {
+                    let (v, a) = (tap_values[i], tap_at[i]);
+                    let take = replaces(better(v, values[i]), v, a, values[i], at[i]);
+                    (values[i], at[i]) = (select(take, v, values[i]), select_i32(take, a, at[i]));
+                }
+            }
+        }
+    }
+}
+
+/// The x pass of `pool_picking`: each window's pick within each row of `len` picks.
+fn pick_within_rows(src: &Picks<&[f32], &[i32]>, len: usize, windows: &[AxisWindow], better: impl Fn(f32, f32) -> bool, dst: &mut Picks<&mut [f32], &mut [i32]>) {
+    let rows = src.values.chunks_exact(len).zip(src.at.chunks_exact(len));
+    for ((row, row_at), (values, at)) in rows.zip(dst.values.chunks_exact_mut(windows.len()).zip(dst.at.chunks_exact_mut(windows.len()))) {
+        for (o, window) in windows.iter().enumerate() {
+            let Some((&first, rest)) = window.taps.split_first() else { continue };
+            let (mut pick, mut pick_at) = (row[first], row_at[first]);
+            for &x in rest {
+                let (v, a) = (row[x], row_at[x]);
+                let take = replaces(better(v, pick), v, a, pick, pick_at);
+                (pick, pick_at) = (select(take, v, pick), select_i32(take, a, pick_at));
+            }
+            values[o] = pick;
+            at[o] = pick_at;
+        }
+    }
 }
 
 /// How the separable passes combine taps: max and min propagate NaN (as PyTorch's pick of a NaN does).
@@ -410,26 +493,49 @@ pub fn pool_backward(input: &[f32], grad_output: &[f32], g: &PoolGeometry) -> Ve
         }
         return grad;
     }
-    for plane in 0..g.planes {
-        let dst = &mut grad[plane * in_plane..(plane + 1) * in_plane];
-        let mut dys = grad_output[plane * out_plane..(plane + 1) * out_plane].iter();
-        for wz in &windows[0] {
-            for wy in &windows[1] {
-                for wx in &windows[2] {
-                    let share = dys.next().unwrap() / avg_divisor(g, wz, wy, wx);
-                    for &z in &wz.taps {
-                        for &y in &wy.taps {
-                            let row = (z * g.in_size[1] + y) * g.in_size[2];
-                            for &x in &wx.taps {
-                                dst[row + x] += share;
-                            }
-                        }
-                    }
+    // Average: each output's gradient divided by its window's divisor, then spread back over the
+    // window one axis at a time (the transposes of `pool_separable`'s passes: z, y, then x).
+    let [d, h, w] = g.in_size;
+    let [_, oh, ow] = g.out_size;
+    let mut shares = grad_output.to_vec();
+    divide_by_window(&mut shares, g, &windows);
+    let mut after_z = vec![0.0; d * oh * ow];
+    let mut after_y = vec![0.0; d * h * ow];
+    for (src, dst) in shares.chunks_exact(out_plane).zip(grad.chunks_exact_mut(in_plane)) {
+        after_z.fill(0.0);
+        spread_across_rows(src, 1, d, oh * ow, &windows[0], &mut after_z);
+        after_y.fill(0.0);
+        spread_across_rows(&after_z, d, h, ow, &windows[1], &mut after_y);
+        spread_within_rows(&after_y, w, &windows[2], dst);
+    }
+    grad
+}
+
+/// `dst[b][t] += src[b][o]` for every tap t of window o, rows of `row` elements, `dst` in `blocks`
+/// blocks of `len` rows (the transpose of `reduce_across_rows`).
+fn spread_across_rows(src: &[f32], blocks: usize, len: usize, row: usize, windows: &[AxisWindow], dst: &mut [f32]) {
+    for b in 0..blocks {
+        for (o, window) in windows.iter().enumerate() {
+            let from = &src[(b * windows.len() + o) * row..][..row];
+            for &t in &window.taps {
+                for (to, &v) in dst[(b * len + t) * row..][..row].iter_mut().zip(from) {
+                    *to += v;
                 }
             }
         }
     }
-    grad
+}
+
+/// `dst[r][x] += src[r][o]` for every tap x of window o, `dst` in rows of `len` (the transpose of
+/// `reduce_within_rows`).
+fn spread_within_rows(src: &[f32], len: usize, windows: &[AxisWindow], dst: &mut [f32]) {
+    for (from, to) in src.chunks_exact(windows.len()).zip(dst.chunks_exact_mut(len)) {
+        for (window, &v) in windows.iter().zip(from) {
+            for &x in &window.taps {
+                to[x] += v;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -462,11 +568,72 @@ mod tests {
         out
     }
 
+    /// Max or min pooling window by window, each window's taps in raster order: the pick is the
+    /// first better value or the last NaN (PyTorch's CPU kernel), with its index.
+    fn walk_picking(input: &[f32], g: &PoolGeometry) -> (Vec<f32>, Vec<i32>) {
+        let w = windows(g);
+        let in_plane: usize = g.in_size.iter().product();
+        let max = g.params.kind == PoolKind::Max;
+        let (mut values, mut indices) = (Vec::new(), Vec::new());
+        for src in input.chunks_exact(in_plane) {
+            for wz in &w[0] {
+                for wy in &w[1] {
+                    for wx in &w[2] {
+                        let mut best = if max { f32::NEG_INFINITY } else { f32::INFINITY };
+                        let mut best_at = ((wz.first * g.in_size[1] + wy.first) * g.in_size[2] + wx.first) as i32;
+                        let mut seen = false;
+                        for &z in &wz.taps {
+                            for &y in &wy.taps {
+                                for &x in &wx.taps {
+                                    let at = (z * g.in_size[1] + y) * g.in_size[2] + x;
+                                    let v = src[at];
+                                    if !seen || (if max { v > best } else { v < best }) || v.is_nan() {
+                                        (best, best_at, seen) = (v, at as i32, true);
+                                    }
+                                }
+                            }
+                        }
+                        values.push(best);
+                        indices.push(best_at);
+                    }
+                }
+            }
+        }
+        (values, indices)
+    }
+
+    /// The average pooling gradient window by window: each output's gradient over its divisor,
+    /// added in f64 to every tap.
+    fn walk_average_gradient(input_len: usize, grad_output: &[f32], g: &PoolGeometry) -> Vec<f64> {
+        let w = windows(g);
+        let in_plane: usize = g.in_size.iter().product();
+        let mut grad = vec![0.0f64; input_len];
+        let mut dys = grad_output.iter();
+        for plane in grad.chunks_exact_mut(in_plane) {
+            for wz in &w[0] {
+                for wy in &w[1] {
+                    for wx in &w[2] {
+                        let share = *dys.next().unwrap() as f64 / avg_divisor(g, wz, wy, wx) as f64;
+                        for &z in &wz.taps {
+                            for &y in &wy.taps {
+                                for &x in &wx.taps {
+                                    plane[(z * g.in_size[1] + y) * g.in_size[2] + x] += share;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        grad
+    }
+
     #[test]
     fn separable_pooling_matches_window_by_window_pooling() {
         // Geometries in 1 to 3 dimensions with every stride path of the x pass (1, 2, gathered),
         // dilation, padding, ceil mode, rows too short for a vector, and NaN and infinities among
-        // the values (max and min must pick a NaN, as the window-by-window pick does).
+        // the values (max and min must pick a NaN, as the window-by-window pick does): values,
+        // max/min indices and the average gradient against the window-by-window walk.
         let mut cases = 0;
         for seed in 0..400u64 {
             let r = |i: u64| (seed.wrapping_mul(2654435761).wrapping_add(i * 40503) >> 7) as usize;
@@ -506,10 +673,18 @@ mod tests {
                     let close = (got as f64 - want).abs() <= 1e-5 * (1.0 + want.abs()) || (got.is_nan() && want.is_nan()) || got as f64 == want;
                     assert!(close, "{params:?} {shape:?}: output {o} is {got}, expected {want}");
                 }
+                let dy = uniform(got.len(), seed + 1);
+                let grad = pool_backward(&x, &dy, &g);
+                for (i, (&got, want)) in grad.iter().zip(walk_average_gradient(x.len(), &dy, &g)).enumerate() {
+                    assert!((got as f64 - want).abs() <= 1e-5 * (1.0 + want.abs()), "{params:?} {shape:?}: gradient {i} is {got}, expected {want}");
+                }
             } else {
-                let (want, _) = pool_forward(&x, &g, true);
-                for (o, (&got, &want)) in got.iter().zip(&want).enumerate() {
-                    assert!(got == want || (got.is_nan() && want.is_nan()), "{params:?} {shape:?}: output {o} is {got}, expected {want}");
+                let (want, want_at) = walk_picking(&x, &g);
+                let (picked, at) = pool_forward(&x, &g, true);
+                assert_eq!(at.unwrap(), want_at, "{params:?} {shape:?}: indices");
+                for (o, ((&got, &picked), &want)) in got.iter().zip(&picked).zip(&want).enumerate() {
+                    assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "{params:?} {shape:?}: output {o} is {got}, expected {want}");
+                    assert!(picked.to_bits() == want.to_bits() || (picked.is_nan() && want.is_nan()), "{params:?} {shape:?}: picked {o} is {picked}, expected {want}");
                 }
             }
         }

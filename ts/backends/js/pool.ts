@@ -148,7 +148,7 @@ function reduceAxis(kind: PoolProblem['kind'], src: Float32Array, blocks: number
 /** Gradient with respect to the input: max/min route each output's gradient to the element they
  * picked; average spreads it over the window's taps, divided as in the forward. */
 export function poolBackwardJs(p: PoolProblem, input: Float32Array, gradOutput: Float32Array): Gradients {
-  const { size, windows, inPlane, outPlane, planes } = poolGeometry(p);
+  const { size, out, windows, inPlane, outPlane, planes } = poolGeometry(p);
   const gradInput = new Float32Array(input.length);
   if (p.kind !== 'avg') {
     const { indices } = poolPicking(p, input);
@@ -160,20 +160,35 @@ export function poolBackwardJs(p: PoolProblem, input: Float32Array, gradOutput: 
     }
     return { gradInput };
   }
+  // Average: each output's gradient over its window's divisor, then spread back over the window one
+  // axis at a time (z, y, then x), in float32 and in pool.rs's order, so both add the same numbers.
+  const [, oh, ow] = out;
+  const shares = new Float32Array(gradOutput.length);
+  let o = 0;
+  for (let plane = 0; plane < planes; plane++)
+    for (const wz of windows[0]) for (const wy of windows[1]) for (const wx of windows[2]) shares[o] = gradOutput[o++] / avgDivisor(p, wz, wy, wx);
+  const afterZ = new Float32Array(size[0] * oh * ow);
+  const afterY = new Float32Array(size[0] * size[1] * ow);
   for (let plane = 0; plane < planes; plane++) {
-    const dst = plane * inPlane;
-    let o = plane * outPlane;
-    for (const wz of windows[0])
-      for (const wy of windows[1])
-        for (const wx of windows[2]) {
-          // Rounded to float32 as the Rust kernel does, so both add the same share.
-          const share = Math.fround(gradOutput[o++] / avgDivisor(p, wz, wy, wx));
-          for (const z of wz.taps)
-            for (const y of wy.taps) {
-              const row = dst + (z * size[1] + y) * size[2];
-              for (const x of wx.taps) gradInput[row + x] += share;
-            }
-        }
+    afterZ.fill(0);
+    spreadAxis(shares.subarray(plane * outPlane, (plane + 1) * outPlane), 1, size[0], oh * ow, windows[0], afterZ);
+    afterY.fill(0);
+    spreadAxis(afterZ, size[0], size[1], ow, windows[1], afterY);
+    spreadAxis(afterY, size[0] * size[1], size[2], 1, windows[2], gradInput.subarray(plane * inPlane, (plane + 1) * inPlane));
   }
   return { gradInput };
+}
+
+/** `dst[b][t][i] += src[b][o][i]` for every tap t of window o, `dst` in `blocks` blocks of `length`
+ * rows of `row` (the transpose of `reduceAxis`). */
+function spreadAxis(src: Float32Array, blocks: number, length: number, row: number, windows: AxisWindow[], dst: Float32Array): void {
+  for (let b = 0; b < blocks; b++) {
+    for (let o = 0; o < windows.length; o++) {
+      const from = (b * windows.length + o) * row;
+      for (const t of windows[o].taps) {
+        const to = (b * length + t) * row;
+        for (let i = 0; i < row; i++) dst[to + i] += src[from + i];
+      }
+    }
+  }
 }
