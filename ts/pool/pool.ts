@@ -47,9 +47,10 @@ export interface CreatePoolOptions extends InitOptions {
   workers?: number;
   /** URL of convkit's worker script. Default: `worker.js` next to this module. */
   workerUrl?: string | URL;
-  /** Calls with less work than this (multiply-adds; output elements times the window for pooling)
-   * run whole on one worker. Default: the thresholds `npm run calibrate` measured for each kind of
-   * work (split.ts). 0 splits every call that can be split; Infinity splits none. */
+  /** Calls with less work than this (multiply-adds; output elements times the window for pooling;
+   * pixels times channels times taps for image filters) run whole on one worker. Default: the
+   * thresholds `npm run calibrate` measured for each kind of work (split.ts). 0 splits every call
+   * that can be split; Infinity splits none. */
   minWorkToSplit?: number;
 }
 

@@ -5,7 +5,8 @@
  * each piece reads its rows' input band, the rows outside the input filled through the padding
  * map), and pooling and its gradient split channels.
  * Every other op, and every gradient with parameters, splits by batch only; parameter gradients of
- * batch pieces are summed. */
+ * batch pieces are summed. A call with less work than its kind's calibrated threshold
+ * (split-calibration.ts) stays whole. */
 
 import { resultSpecs, type OpCall, type ResultName, type ResultSpec } from '../api/call.js';
 import type { FilterCall } from '../api/image-filters.js';
