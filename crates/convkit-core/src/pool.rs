@@ -159,11 +159,22 @@ fn avg_divisor(g: &PoolGeometry, z: &AxisWindow, y: &AxisWindow, x: &AxisWindow)
 pub fn pool_forward(input: &[f32], g: &PoolGeometry, with_indices: bool) -> (Vec<f32>, Option<Vec<i32>>) {
     let windows = windows(g);
     match g.params.kind {
-        PoolKind::Max if with_indices => pool_picking(input, g, &windows, |v, pick| v > pick),
-        PoolKind::Min if with_indices => pool_picking(input, g, &windows, |v, pick| v < pick),
+        PoolKind::Max | PoolKind::Min if with_indices => {
+            let (output, indices) = picks(input, g, &windows);
+            (output, Some(indices))
+        }
         PoolKind::Max => (pool_separable::<MaxOf>(input, g, &windows), None),
         PoolKind::Min => (pool_separable::<MinOf>(input, g, &windows), None),
         PoolKind::Avg => (pool_separable::<SumOf>(input, g, &windows), None),
+    }
+}
+
+/// Max or min pooling's values and PyTorch's indices (`pool_picking`).
+fn picks(input: &[f32], g: &PoolGeometry, windows: &Windows) -> (Vec<f32>, Vec<i32>) {
+    match g.params.kind {
+        PoolKind::Max => pool_picking(input, g, windows, |v, pick| v > pick),
+        PoolKind::Min => pool_picking(input, g, windows, |v, pick| v < pick),
+        PoolKind::Avg => unreachable!("average pooling picks nothing"),
     }
 }
 
@@ -173,7 +184,7 @@ pub fn pool_forward(input: &[f32], g: &PoolGeometry, with_indices: bool) -> (Vec
 /// better value or any NaN: its pick is the best value with the lowest index, or the NaN with the
 /// highest. `replaces` compares indices to say the same, so the passes may run in any order; the
 /// passes select instead of branching.
-fn pool_picking(input: &[f32], g: &PoolGeometry, windows: &Windows, better: impl Fn(f32, f32) -> bool + Copy) -> (Vec<f32>, Option<Vec<i32>>) {
+fn pool_picking(input: &[f32], g: &PoolGeometry, windows: &Windows, better: impl Fn(f32, f32) -> bool + Copy) -> (Vec<f32>, Vec<i32>) {
     let [d, h, w] = g.in_size;
     let [od, oh, ow] = g.out_size;
     let in_plane = d * h * w;
@@ -212,7 +223,7 @@ fn pool_picking(input: &[f32], g: &PoolGeometry, windows: &Windows, better: impl
             }
         }
     }
-    (output, Some(indices))
+    (output, indices)
 }
 
 /// Whether a tap (`v` at index `at`) replaces the pick (`pick` at `pick_at`), `better` saying whether
@@ -475,7 +486,7 @@ pub fn pool_backward(input: &[f32], grad_output: &[f32], g: &PoolGeometry) -> Ve
     let mut grad = vec![0.0; input.len()];
     let windows = windows(g);
     if g.params.kind != PoolKind::Avg {
-        let indices = pool_forward(input, g, true).1.expect("max and min pooling give indices");
+        let (_, indices) = picks(input, g, &windows);
         // A window with no tap inside the input picked nothing: its (PyTorch) index may even alias
         // another element, so such windows are skipped by their geometry.
         let mut empty = Vec::with_capacity(out_plane);

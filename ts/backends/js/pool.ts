@@ -113,12 +113,14 @@ function poolSeparable(p: PoolProblem, input: Float32Array): Float32Array {
     }
     output.set(src, plane * outPlane);
   }
-  if (p.kind === 'avg') {
-    let o = 0;
-    for (let plane = 0; plane < planes; plane++)
-      for (const wz of windows[0]) for (const wy of windows[1]) for (const wx of windows[2]) output[o++] /= avgDivisor(p, wz, wy, wx);
-  }
+  if (p.kind === 'avg') divideByWindow(p, windows, output);
   return output;
+}
+
+/** Average pooling's divisions: each of `values` (output-shaped) over its window's divisor. */
+function divideByWindow(p: PoolProblem, windows: AxisWindow[][], values: Float32Array): void {
+  let o = 0;
+  while (o < values.length) for (const wz of windows[0]) for (const wy of windows[1]) for (const wx of windows[2]) values[o++] /= avgDivisor(p, wz, wy, wx);
 }
 
 /** `dst[b][o][i]` = the max, min or sum of `src[b][t][i]` over window o's taps t. Math.max and
@@ -163,10 +165,8 @@ export function poolBackwardJs(p: PoolProblem, input: Float32Array, gradOutput: 
   // Average: each output's gradient over its window's divisor, then spread back over the window one
   // axis at a time (z, y, then x), in float32 and in pool.rs's order, so both add the same numbers.
   const [, oh, ow] = out;
-  const shares = new Float32Array(gradOutput.length);
-  let o = 0;
-  for (let plane = 0; plane < planes; plane++)
-    for (const wz of windows[0]) for (const wy of windows[1]) for (const wx of windows[2]) shares[o] = gradOutput[o++] / avgDivisor(p, wz, wy, wx);
+  const shares = gradOutput.slice();
+  divideByWindow(p, windows, shares);
   const afterZ = new Float32Array(size[0] * oh * ow);
   const afterY = new Float32Array(size[0] * size[1] * ow);
   for (let plane = 0; plane < planes; plane++) {
