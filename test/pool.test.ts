@@ -51,8 +51,11 @@ describe('splitCall', () => {
   it('keeps a call whole below the calibrated work of its kind', () => {
     const depthwise = problem([1, 64, 56, 56], [64, 1, 3, 3], 64);
     const pooling = normalizePool('maxPool2d', 'max', 2, tensor([1, 64, 112, 112], 1), { kernelSize: 3, stride: 2, padding: 1 });
-    const calls = [problem([4, 16, 32, 32], [16, 16, 3, 3]), problem([1, 16, 64, 64], [33, 16, 3, 3]), depthwise, pooling];
-    expect(calls.map(workKind)).toEqual(['gemm', 'gemm', 'perChannel', 'pool']);
+    // A single-channel image (groups 1) and a depthwise 5x5 compute enough per byte to split.
+    const singleChannel = problem([1, 1, 256, 256], [1, 1, 15, 15]);
+    const depthwise5x5 = problem([1, 64, 56, 56], [64, 1, 5, 5], 64);
+    const calls = [problem([4, 16, 32, 32], [16, 16, 3, 3]), problem([1, 16, 64, 64], [33, 16, 3, 3]), depthwise, pooling, singleChannel, depthwise5x5];
+    expect(calls.map(workKind)).toEqual(['gemm', 'gemm', 'perChannel', 'pool', 'gemm', 'gemm']);
     for (const call of calls) {
       expect(splitCall(call, 2, callWork(call) + 1)).toHaveLength(1);
       expect(splitCall(call, 2, callWork(call)).length).toBeGreaterThan(1);

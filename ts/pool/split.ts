@@ -26,15 +26,23 @@ export interface Piece {
 }
 
 /** What a call's work is made of, for the split thresholds: a GEMM-like convolution does many
- * multiply-adds per byte it moves, a per-channel one (depthwise) few, pooling one comparison or
+ * multiply-adds per byte it moves, a per-channel one (depthwise 3x3) few, pooling one comparison or
  * addition per window tap, and an image filter moves bytes instead of floats, so the same work
  * takes them very different times around the same copying. */
 export type WorkKind = keyof typeof SPLIT_MIN_WORK;
 
+/** The most window taps of a depthwise convolution that still moves as many bytes as it computes:
+ * split, 3x3 lost to one worker at every size, 5x5 and larger won (1.1-1.3x, 64 channels at 112x112). */
+const PER_CHANNEL_MAX_TAPS = 9;
+
 export function workKind(call: OpCall): WorkKind {
   if (call.kind === 'pool' || call.kind === 'poolBackward') return 'pool';
-  // Depthwise (with or without a depth multiplier): one input channel per group.
-  return 'groups' in call.problem && call.problem.groups === call.problem.inputShape[1] ? 'perChannel' : 'gemm';
+  const p = call.problem;
+  if (!('groups' in p)) return 'gemm';
+  // Depthwise (with or without a depth multiplier): one input channel per group. A single-channel
+  // convolution (groups 1) splits its rows like any other and wins from 3x3 up.
+  const depthwise = p.groups > 1 && p.groups === p.inputShape[1];
+  return depthwise && product(p.weightShape.slice(2)) <= PER_CHANNEL_MAX_TAPS ? 'perChannel' : 'gemm';
 }
 
 function ranges(total: number, parts: number): [number, number][] {
