@@ -1,9 +1,7 @@
 // The worker pool: same numbers as a direct call however a call is split; aborts, crashes and a
 // terminated pool reject with ConvkitErrors instead of hanging.
 import { describe, expect, it } from 'vitest';
-import { ConvkitError } from '../ts/api/errors.js';
 import { BufferStash } from '../ts/pool/buffer-stash.js';
-import { WorkerHandle } from '../ts/pool/worker-handle.js';
 import { callWork, splitCall, workKind } from '../ts/pool/split.js';
 import { SPLIT_MIN_WORK } from '../ts/pool/split-calibration.js';
 import type { OpCall } from '../ts/api/call.js';
@@ -267,19 +265,6 @@ describe('recycled piece buffers', () => {
       const kept = Array.from(first.data);
       for (let seed = 61; seed < 64; seed++) await pool.conv2d(tensor([...shape], seed), weight);
       expect(Array.from(first.data)).toEqual(kept);
-    }
-  });
-});
-
-describe('a worker restocking the stash', () => {
-  it('faults buffers of the byte lengths asked for, zero-filled, and moves them to the caller', async () => {
-    const worker = await WorkerHandle.spawn(new URL('worker.js', DIST));
-    try {
-      const buffers = await worker.faultedBuffers([3 * 4096 + 8, 16]);
-      expect(buffers.map((b) => b.byteLength)).toEqual([3 * 4096 + 8, 16]);
-      expect(buffers.every((b) => b instanceof ArrayBuffer && new Uint8Array(b).every((v) => v === 0))).toBe(true);
-    } finally {
-      worker.kill(new ConvkitError('ABORTED', 'test over'));
     }
   });
 });

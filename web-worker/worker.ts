@@ -10,7 +10,6 @@ import { ConvkitError } from '../ts/api/errors.js';
 import { importNode, isNode } from '../ts/env.js';
 import type { ResultArrays } from '../ts/backends/backend.js';
 import type { WorkerApi, WorkerResult } from '../ts/pool/protocol.js';
-import { faultedBuffer } from '../ts/pool/buffer-stash.js';
 import { backendInfo, clearCache, init, resolveBackend } from '../ts/runtime.js';
 
 const api: WorkerApi = {
@@ -31,10 +30,6 @@ const api: WorkerApi = {
       () => runSteps(filterBandSteps(band, plan, identityRows(band.height), firstRow), (call) => finishCall(call, execute(resolveBackend(call.op, call.backend), call))),
       (image) => [image.data.buffer],
     );
-  },
-  faultedBuffers(byteLengths) {
-    const buffers = byteLengths.map(faultedBuffer);
-    return Comlink.transfer(buffers, buffers);
   },
   clearCache,
 };

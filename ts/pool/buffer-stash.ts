@@ -35,12 +35,3 @@ export class BufferStash {
     this.bytes = 0;
   }
 }
-
-/** A new buffer with every 4 KiB page written once: its page faults are taken now, by the thread
- * calling this, instead of by whoever writes it first. */
-export function faultedBuffer(bytes: number): ArrayBuffer {
-  const buffer = new ArrayBuffer(bytes);
-  const words = new Int32Array(buffer);
-  for (let i = 0; i < words.length; i += 1024) words[i] = 0;
-  return buffer;
-}

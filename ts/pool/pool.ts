@@ -37,7 +37,7 @@ import { normalizeConvTranspose, type ConvTransposeOptions } from '../api/transp
 import type { ResultArrays } from '../backends/backend.js';
 import { coreCount } from '../env.js';
 import { checkBuildFlags, loadedWasmBuild, type BackendInfo, type InitOptions } from '../runtime.js';
-import { BufferStash, faultedBuffer } from './buffer-stash.js';
+import { BufferStash } from './buffer-stash.js';
 import type { PieceResult, WorkerResult } from './protocol.js';
 import { imageRowPieces, pieceArgs, placeResults, splitCall, sumResults, type Piece } from './split.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -142,13 +142,6 @@ const STASH_BYTES = 64 * 1024 * 1024;
 /** Results from this size on get faulted replacements in the stash (smaller allocations come from
  * memory the allocator already holds). */
 const RESTOCK_BYTES = 128 * 1024;
-
-/** Byte lengths of a call's float results (the ones taken from the stash), when one is large
- * enough to be worth faulting ahead. */
-function restockBytes(call: OpCall): number[] {
-  const floats = Object.entries(resultSpecs(call)).flatMap(([name, s]) => (name === 'indices' ? [] : [product(s.shape) * 4]));
-  return floats.some((bytes) => bytes >= RESTOCK_BYTES) ? floats : [];
-}
 
 /** Posts one piece to a worker (built again if it has to be re-sent). */
 type Post<T> = (worker: WorkerHandle) => Promise<WorkerResult<T>>;
@@ -330,18 +323,10 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       onPosted?.();
       return reply;
     };
-  /** Has an idle worker fault buffers of these sizes for the stash, off every call's path. Best
-   * effort: with no worker idle, or one that dies meanwhile, the stash stays short and the next
-   * call of the size allocates its own. */
-  const restockOnIdleWorker = (byteLengths: number[]) => {
-    const idle = slots.find((s) => s.busy === 0 && s.current?.alive)?.current;
-    if (!byteLengths.length || !idle) return;
-    // Tracked like a piece, so that a worker dying in it is not blamed on a piece queued behind.
-    const token = {};
-    idle.track(token);
-    Promise.race([idle.faultedBuffers(byteLengths), idle.failure])
-      .then((buffers) => terminated || stash.give(buffers), () => {})
-      .finally(() => idle.untrack(token));
+  /** Writes one value per 4 KiB page of fresh arrays: their pages fault now, not when results are copied in. */
+  const prefaulted = (arrays: ResultArrays): ResultArrays => {
+    for (const a of Object.values(arrays)) for (let i = 0; i < a.length; i += 1024) a[i] = 0;
+    return arrays;
   };
   const copyOf = (a: Float32Array) => {
     const copy = stash.take(a.length);
@@ -389,19 +374,19 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
       // Pieces share the caller's whole arrays (a weight, or an uncut input): only a call that runs
       // as one piece may move them.
       const moveCallerBuffers = transfer === true && pieces.length === 1;
-      // A fresh buffer's every page faults on its first write (2.5-4 us per 4 KiB here): taken
-      // after the workers finish, that was most of a call's serial part. So a call answers in
-      // faulted buffers from the stash and has their replacements faulted off its critical path.
-      // A call run whole answers in the arrays its piece comes back in, and faults their
-      // replacements here while its worker computes. A split call answers in arrays it takes
-      // when its first piece arrives, copies each piece in as it arrives, and then asks an idle
-      // worker for the replacements (every core computes while it runs).
+      // A fresh buffer's every page faults on its first write (~2.5 us per 4 KiB here): written
+      // after the workers finish, that was most of a call's serial part. A call run whole answers
+      // in the arrays its piece comes back in (from the stash), and faults their replacements
+      // while its worker computes. A split call faults its answer when its first piece arrives,
+      // on the core that piece's worker has left (a default pool has a worker on every core),
+      // and copies each piece in as it arrives.
       const whole = pieces.length === 1;
       let answer: ResultArrays | undefined;
-      const answerArrays = () => (answer ??= newResults(call, stash.take));
+      const answerArrays = () => (answer ??= prefaulted(newResults(call)));
       const restock = () => {
+        if (!Object.values(resultSpecs(call)).some((s) => product(s.shape) * 4 >= RESTOCK_BYTES)) return;
         try {
-          stash.give(restockBytes(call).map(faultedBuffer));
+          stash.give(Object.values(prefaulted(newResults(call))).map((a) => a.buffer));
         } catch {
           // Out of memory: the next call allocates its own.
         }
@@ -415,10 +400,7 @@ export async function createPool(opts: CreatePoolOptions = {}): Promise<Pool> {
         ),
       );
       const joined = whole ? done[0].results : answerArrays();
-      if (!whole) {
-        sumResults(call, done.map((d) => d.results), joined);
-        restockOnIdleWorker(restockBytes(call));
-      }
+      if (!whole) sumResults(call, done.map((d) => d.results), joined);
       // Every buffer that came back and is not part of the answer serves later calls.
       const kept = new Set(Object.values(joined).map((a) => a.buffer));
       stash.give(done.flatMap((d) => [...d.spent, ...Object.values(d.results)].flatMap((a) => (a && !kept.has(a.buffer) ? [a.buffer] : []))));

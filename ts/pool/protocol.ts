@@ -29,9 +29,6 @@ export interface WorkerApi {
   ): WorkerResult<PieceResult>;
   /** Filters a band of image rows (`filterBand` in image-filters.ts). */
   filter(band: ImageLike, plan: FilterPlan, firstRow: number): WorkerResult<FilteredImage>;
-  /** New buffers of these byte lengths with every page written once, so that their page faults are
-   * taken on an idle worker instead of in a later call. */
-  faultedBuffers(byteLengths: number[]): ArrayBuffer[];
   /** Frees the worker's prepared convolution kernels (`clearCache` in runtime.ts). */
   clearCache(): void;
 }

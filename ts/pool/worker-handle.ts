@@ -23,7 +23,6 @@ export class WorkerHandle {
   readonly run: Comlink.Remote<WorkerApi>['run'];
   readonly filter: Comlink.Remote<WorkerApi>['filter'];
   readonly clearCache: Comlink.Remote<WorkerApi>['clearCache'];
-  readonly faultedBuffers: Comlink.Remote<WorkerApi>['faultedBuffers'];
   /** The piece the thread was running when it crashed: the oldest one sent and not settled
    * (a worker runs calls in the order they arrive). Undefined when we ended the thread. */
   crashedOn: object | undefined;
@@ -43,7 +42,6 @@ export class WorkerHandle {
     this.run = remote.run;
     this.filter = remote.filter;
     this.clearCache = remote.clearCache;
-    this.faultedBuffers = remote.faultedBuffers;
     this.failure = new Promise<never>((_, reject) => (this.fail = reject));
     this.failure.catch(() => {}); // observed by calls that race against it
   }
