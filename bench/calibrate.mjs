@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { SHAPES } from './shapes.mjs';
-import { randomTensor, timeRuns } from './timing.mjs';
+import { median, randomTensor, timeRuns } from './timing.mjs';
 
 const check = process.argv.includes('--check');
 // The fastest of several calls: on a shared machine the minimum is the steadiest estimate of a
@@ -154,7 +154,7 @@ async function timePools(points, passes = 4, calls = 10) {
       }
     }
   }
-  return times.map((perPool) => perPool.map((t) => t.sort((a, b) => a - b)[t.length >> 1]));
+  return times.map((perPool) => perPool.map(median));
 }
 const splitMinWork = {};
 for (const [kind, points] of Object.entries(splitPoints)) {
@@ -167,7 +167,6 @@ for (const [kind, points] of Object.entries(splitPoints)) {
   });
   // The first point where two workers win and go on winning at most later points: near the
   // crossover the medians of a shared host flip either way.
-  const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
   const from = gains.findIndex((g, i) => g > 1 && median(gains.slice(i)) > 1);
   splitMinWork[kind] = from < 0 ? Infinity : points[from].work;
   console.log(`  -> split from ${splitMinWork[kind]}`);

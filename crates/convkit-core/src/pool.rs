@@ -196,6 +196,7 @@ fn pool_picking(input: &[f32], g: &PoolGeometry, windows: &Windows, better: impl
     let mut after_z = Picks::new(if active[0] { od * h * w } else { 0 });
     let mut after_y = Picks::new(if active[1] { od * oh * w } else { 0 });
     let empty = if g.params.kind == PoolKind::Max { f32::NEG_INFINITY } else { f32::INFINITY };
+    let nothing_picked = empty_windows(g, windows);
     for plane in 0..g.planes {
         let mut picks = Picks { values: &input[plane * in_plane..][..in_plane], at: &identity[..] };
         if active[0] {
@@ -208,22 +209,31 @@ fn pool_picking(input: &[f32], g: &PoolGeometry, windows: &Windows, better: impl
         }
         let mut out = Picks { values: &mut output[plane * out_plane..][..out_plane], at: &mut indices[plane * out_plane..][..out_plane] };
         pick_within_rows(&picks, w, &windows[2], better, &mut out);
-        // A window with no tap inside the input picked nothing: PyTorch reports the padding value
-        // and the index of the first tap at or after 0.
-        let mut o = 0;
-        for wz in &windows[0] {
-            for wy in &windows[1] {
-                for wx in &windows[2] {
-                    if wz.taps.is_empty() || wy.taps.is_empty() || wx.taps.is_empty() {
-                        out.values[o] = empty;
-                        out.at[o] = ((wz.first * h + wy.first) * w + wx.first) as i32;
-                    }
-                    o += 1;
-                }
-            }
+        // A window with no tap inside the input picked nothing: PyTorch reports the padding value.
+        for &(o, at) in &nothing_picked {
+            (out.values[o], out.at[o]) = (empty, at);
         }
     }
     (output, indices)
+}
+
+/// The windows with no tap inside the input, which pick nothing: each one's output in a plane and
+/// the index PyTorch reports for it (the window's first tap at or after 0).
+fn empty_windows(g: &PoolGeometry, windows: &Windows) -> Vec<(usize, i32)> {
+    let [_, h, w] = g.in_size;
+    let mut empty = Vec::new();
+    let mut o = 0;
+    for wz in &windows[0] {
+        for wy in &windows[1] {
+            for wx in &windows[2] {
+                if wz.taps.is_empty() || wy.taps.is_empty() || wx.taps.is_empty() {
+                    empty.push((o, ((wz.first * h + wy.first) * w + wx.first) as i32));
+                }
+                o += 1;
+            }
+        }
+    }
+    empty
 }
 
 /// Whether a tap (`v` at index `at`) replaces the pick (`pick` at `pick_at`), `better` saying whether
@@ -489,13 +499,9 @@ pub fn pool_backward(input: &[f32], grad_output: &[f32], g: &PoolGeometry) -> Ve
         let (_, indices) = picks(input, g, &windows);
         // A window with no tap inside the input picked nothing: its (PyTorch) index may even alias
         // another element, so such windows are skipped by their geometry.
-        let mut empty = Vec::with_capacity(out_plane);
-        for z in &windows[0] {
-            for y in &windows[1] {
-                for x in &windows[2] {
-                    empty.push(z.taps.is_empty() || y.taps.is_empty() || x.taps.is_empty());
-                }
-            }
+        let mut empty = vec![false; out_plane];
+        for (o, _) in empty_windows(g, &windows) {
+            empty[o] = true;
         }
         for (o, (&dy, &at)) in grad_output.iter().zip(&indices).enumerate() {
             if !empty[o % out_plane] {
